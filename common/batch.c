@@ -1,0 +1,73 @@
+/* The batch decision: one pass in offset order with a small hash set of the ids seen. */
+#include "common/batch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Booking ids are base64url of random or HMAC bytes: their first characters are already well
+ * mixed, FNV-1a over the whole id is plenty. */
+static uint32_t hash_id(const char *id)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = id; *p != '\0'; p++) {
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    }
+    return h;
+}
+
+/* Inserts id into the open-addressing set; returns 1 if it was already there. */
+static int seen_before(const char **slots, size_t mask, const char *id)
+{
+    for (size_t k = hash_id(id) & mask;; k = (k + 1) & mask) {
+        if (slots[k] == NULL) {
+            slots[k] = id;
+            return 0;
+        }
+        if (strcmp(slots[k], id) == 0) {
+            return 1;
+        }
+    }
+}
+
+int bk_batch_decide(bk_batch_item *items, size_t n_items, int32_t available, int64_t stored_offset,
+                    bk_batch_result *result, bk_err *err)
+{
+    memset(result, 0, sizeof(*result));
+    result->next_offset = stored_offset;
+
+    size_t n_slots = 16;
+    while (n_slots < 2 * n_items) {
+        n_slots *= 2;
+    }
+    const char **slots = calloc(n_slots, sizeof(*slots));
+    if (slots == NULL) {
+        return bk_err_set(err, BK_E_NOMEM, "calloc of %zu id slots failed", n_slots);
+    }
+
+    int32_t left = available;
+    for (size_t k = 0; k < n_items; k++) {
+        bk_batch_item *it = &items[k];
+        if (it->offset < stored_offset) {
+            it->verdict = BK_VERDICT_APPLIED;
+            result->n_applied++;
+            continue;
+        }
+        result->next_offset = it->offset + 1;
+        if (it->verdict == BK_VERDICT_UNDECODABLE) {
+            result->n_undecodable++;
+        } else if (it->known || seen_before(slots, n_slots - 1, it->booking_id)) {
+            it->verdict = BK_VERDICT_DUPLICATE;
+            result->n_duplicate++;
+        } else if (it->quantity <= left) {
+            it->verdict = BK_VERDICT_CONFIRMED;
+            left -= it->quantity;
+            result->n_confirmed++;
+        } else {
+            it->verdict = BK_VERDICT_REJECTED;
+            result->n_rejected++;
+        }
+    }
+    result->seats_sold = available - left;
+    free(slots);
+    return BK_OK;
+}

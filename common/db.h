@@ -1,0 +1,51 @@
+/* A PostgreSQL connection with its prepared statements, for both services.
+ *
+ * Statements are prepared once per connection and again after every reconnect; SQL text is
+ * never built at runtime. A failed call whose connection is gone marks it broken, and the next
+ * bk_db_connect() reconnects: callers retry at their own pace (the processor with backoff). */
+#ifndef BK_COMMON_DB_H
+#define BK_COMMON_DB_H
+
+#include "common/err.h"
+
+#include <libpq-fe.h>
+
+typedef struct bk_db bk_db;
+
+typedef struct bk_db_stmt {
+    const char *name;
+    const char *sql;
+} bk_db_stmt;
+
+/* A handle that is not connected yet. stmts must outlive the handle. NULL on allocation failure. */
+bk_db *bk_db_new(const char *dsn, const bk_db_stmt *stmts, int n_stmts);
+
+/* Frees the handle and closes its connection (NULL-safe). */
+void bk_db_free(bk_db *db);
+
+/* Connects (or reconnects if broken) and prepares the statements. Cheap when already connected. */
+int bk_db_connect(bk_db *db, bk_err *err) BK_WARN_UNUSED;
+
+/* True while the connection is believed good. */
+int bk_db_connected(const bk_db *db);
+
+/* Runs prepared statement `name` with text parameters. On success *res is the result (the caller
+ * PQclears it) and its status was PGRES_TUPLES_OK or PGRES_COMMAND_OK. On failure *res is NULL,
+ * the result is already cleared and err carries the message with its SQLSTATE. */
+int bk_db_exec(bk_db *db, const char *name, int n_params, const char *const *values, PGresult **res,
+               bk_err *err) BK_WARN_UNUSED;
+
+/* Runs a parameterless command (BEGIN, COMMIT, ROLLBACK, LISTEN x) and discards its result. */
+int bk_db_command(bk_db *db, const char *sql, bk_err *err) BK_WARN_UNUSED;
+
+/* Rolls back the open transaction, if the connection is still there. Its own failure is not
+ * reported: the error that made the caller roll back is the one that matters. */
+void bk_db_rollback(bk_db *db);
+
+/* The underlying connection (for LISTEN/NOTIFY sockets), or NULL when not connected. */
+PGconn *bk_db_conn(bk_db *db);
+
+/* The SQLSTATE of the last failed call ("" if none): callers tell constraint violations apart. */
+const char *bk_db_last_sqlstate(const bk_db *db);
+
+#endif

@@ -1,0 +1,116 @@
+/* Booking id generation and verification: HMAC-SHA256 tags over a nonce, base64url text. */
+#include "common/id.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define TAG_LEN 8
+#define RAW_LEN (BK_ID_NONCE_LEN + TAG_LEN)
+
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+int bk_id_key_init(bk_id_key *key, const char *secret, size_t len, bk_err *err)
+{
+    if (len < BK_ID_SECRET_MIN || len > BK_ID_SECRET_MAX) {
+        return bk_err_set(err, BK_E_INVAL, "id secret must be %d to %d bytes long, got %zu", BK_ID_SECRET_MIN,
+                          BK_ID_SECRET_MAX, len);
+    }
+    memcpy(key->secret, secret, len);
+    key->len = len;
+    return BK_OK;
+}
+
+/* HMAC-SHA256(secret, label || data), the first out_len bytes. */
+static void mac(const bk_id_key *key, const char *label, const void *data, size_t len, uint8_t *out, size_t out_len)
+{
+    uint8_t msg[8 + 2 * BK_ID_SECRET_MAX];
+    size_t label_len = strlen(label) + 1; /* the NUL separates label from data */
+    assert(label_len + len <= sizeof(msg));
+    memcpy(msg, label, label_len);
+    memcpy(msg + label_len, data, len);
+    uint8_t digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_len = 0;
+    HMAC(EVP_sha256(), key->secret, (int)key->len, msg, label_len + len, digest, &digest_len);
+    memcpy(out, digest, out_len);
+}
+
+static void encode(const uint8_t raw[RAW_LEN], char *out)
+{
+    /* 24 bytes are exactly 8 groups of 3: no padding. */
+    for (int g = 0; g < RAW_LEN / 3; g++) {
+        uint32_t v = (uint32_t)raw[3 * g] << 16 | (uint32_t)raw[3 * g + 1] << 8 | raw[3 * g + 2];
+        out[4 * g] = b64url[v >> 18 & 63];
+        out[4 * g + 1] = b64url[v >> 12 & 63];
+        out[4 * g + 2] = b64url[v >> 6 & 63];
+        out[4 * g + 3] = b64url[v & 63];
+    }
+    out[BK_ID_LEN] = '\0';
+}
+
+static int sextet(char c)
+{
+    const char *p = c != '\0' ? strchr(b64url, c) : NULL;
+    return p != NULL ? (int)(p - b64url) : -1;
+}
+
+void bk_id_make(const bk_id_key *key, const uint8_t nonce[BK_ID_NONCE_LEN], char *out)
+{
+    uint8_t raw[RAW_LEN];
+    memcpy(raw, nonce, BK_ID_NONCE_LEN);
+    mac(key, "tag", nonce, BK_ID_NONCE_LEN, raw + BK_ID_NONCE_LEN, TAG_LEN);
+    encode(raw, out);
+}
+
+int bk_id_random(const bk_id_key *key, char *out, bk_err *err)
+{
+    uint8_t nonce[BK_ID_NONCE_LEN];
+    if (getrandom(nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce)) {
+        return bk_err_set(err, BK_E_IO, "getrandom failed: errno=%d", errno);
+    }
+    bk_id_make(key, nonce, out);
+    return BK_OK;
+}
+
+void bk_id_from_idem_key(const bk_id_key *key, const char *idem_key, char *out)
+{
+    uint8_t nonce[BK_ID_NONCE_LEN];
+    mac(key, "idem", idem_key, strlen(idem_key), nonce, sizeof(nonce));
+    bk_id_make(key, nonce, out);
+}
+
+int bk_id_well_formed(const char *id, size_t len)
+{
+    if (len != BK_ID_LEN) {
+        return 0;
+    }
+    for (size_t k = 0; k < len; k++) {
+        if (sextet(id[k]) < 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int bk_id_check(const bk_id_key *key, const char *id, size_t len)
+{
+    if (!bk_id_well_formed(id, len)) {
+        return BK_E_INVAL;
+    }
+    uint8_t raw[RAW_LEN];
+    for (int g = 0; g < RAW_LEN / 3; g++) {
+        uint32_t v = (uint32_t)sextet(id[4 * g]) << 18 | (uint32_t)sextet(id[4 * g + 1]) << 12 |
+                     (uint32_t)sextet(id[4 * g + 2]) << 6 | (uint32_t)sextet(id[4 * g + 3]);
+        raw[3 * g] = (uint8_t)(v >> 16);
+        raw[3 * g + 1] = (uint8_t)(v >> 8);
+        raw[3 * g + 2] = (uint8_t)v;
+    }
+    uint8_t tag[TAG_LEN];
+    mac(key, "tag", raw, BK_ID_NONCE_LEN, tag, TAG_LEN);
+    /* Constant time: a forger learns nothing from how long the answer takes. */
+    return CRYPTO_memcmp(tag, raw + BK_ID_NONCE_LEN, TAG_LEN) == 0 ? BK_OK : BK_E_NOTFOUND;
+}

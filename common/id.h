@@ -1,0 +1,46 @@
+/* Booking ids: unguessable, unforgeable, and derivable from an Idempotency-Key.
+ *
+ * An id is 24 bytes in unpadded base64url (32 characters): a 16-byte nonce and an 8-byte tag,
+ * tag = HMAC-SHA256(secret, "tag" || nonce). The nonce is random for a plain request and
+ * HMAC-SHA256(secret, "idem" || key) for a request with an Idempotency-Key, so every ingress
+ * instance, before or after a restart, turns the same key into the same id without sharing any
+ * state but the secret. Possessing an id is the right to read the booking; the tag lets the
+ * ingress tell an id it issued from a forged one without asking the database. */
+#ifndef BK_COMMON_ID_H
+#define BK_COMMON_ID_H
+
+#include "common/err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BK_ID_LEN 32       /* characters, without the terminator */
+#define BK_ID_NONCE_LEN 16 /* bytes */
+#define BK_ID_SECRET_MIN 16
+#define BK_ID_SECRET_MAX 256
+
+typedef struct bk_id_key {
+    unsigned char secret[BK_ID_SECRET_MAX];
+    size_t len;
+} bk_id_key;
+
+/* Copies the signing secret (BK_ID_SECRET_MIN..BK_ID_SECRET_MAX bytes). */
+int bk_id_key_init(bk_id_key *key, const char *secret, size_t len, bk_err *err) BK_WARN_UNUSED;
+
+/* Makes the id for a given nonce into out (BK_ID_LEN + 1 bytes). */
+void bk_id_make(const bk_id_key *key, const uint8_t nonce[BK_ID_NONCE_LEN], char *out);
+
+/* A fresh id from a random nonce (getrandom). Fails only if the kernel's generator does. */
+int bk_id_random(const bk_id_key *key, char *out, bk_err *err) BK_WARN_UNUSED;
+
+/* The id an Idempotency-Key always maps to. */
+void bk_id_from_idem_key(const bk_id_key *key, const char *idem_key, char *out);
+
+/* BK_OK if id (len bytes) is an id this secret issued; BK_E_INVAL if it does not have the shape
+ * of an id (HTTP 400); BK_E_NOTFOUND if it has the shape but a wrong tag (forged: HTTP 404). */
+int bk_id_check(const bk_id_key *key, const char *id, size_t len);
+
+/* True if id (len bytes) has the shape of an id: BK_ID_LEN characters of base64url. */
+int bk_id_well_formed(const char *id, size_t len);
+
+#endif

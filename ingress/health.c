@@ -1,0 +1,109 @@
+/* The monitor thread: two probes a second, results behind a mutex. */
+#include "ingress/health.h"
+
+#include "common/log.h"
+#include "ingress/lookup.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PERIOD_MS 1000
+#define KAFKA_TIMEOUT_MS 1000
+
+struct bk_health {
+    bk_pub *pub;
+    bk_db *db;
+    pthread_t thread;
+    int thread_started;
+    atomic_int stop;
+    pthread_mutex_t lock;
+    bk_health_state state;
+};
+
+static void probe(bk_health *health)
+{
+    bk_health_state now;
+    memset(&now, 0, sizeof(now));
+    now.kafka_ok = bk_pub_ping(health->pub, KAFKA_TIMEOUT_MS, now.kafka, sizeof(now.kafka)) == BK_OK;
+    if (now.kafka_ok) {
+        snprintf(now.kafka, sizeof(now.kafka), "ok");
+    }
+    bk_err err;
+    bk_err_clear(&err);
+    now.db_ok = bk_lookup_ping(health->db, &err) == BK_OK;
+    snprintf(now.db, sizeof(now.db), "%s", now.db_ok ? "ok" : "unreachable");
+
+    pthread_mutex_lock(&health->lock);
+    if (now.kafka_ok != health->state.kafka_ok || now.db_ok != health->state.db_ok) {
+        bk_log(now.kafka_ok && now.db_ok ? BK_LOG_INFO : BK_LOG_WARN, "event=health kafka=\"%s\" database=\"%s\"",
+               now.kafka, now.db);
+    }
+    health->state = now;
+    pthread_mutex_unlock(&health->lock);
+}
+
+static void *run(void *arg)
+{
+    bk_health *health = arg;
+    while (!atomic_load(&health->stop)) {
+        /* Sleep in short steps so shutdown never waits a whole period. */
+        for (int slept = 0; slept < PERIOD_MS && !atomic_load(&health->stop); slept += 100) {
+            nanosleep(&(struct timespec){.tv_nsec = 100 * 1000000L}, NULL);
+        }
+        if (!atomic_load(&health->stop)) {
+            probe(health);
+        }
+    }
+    return NULL;
+}
+
+bk_health *bk_health_new(const char *dsn, bk_pub *pub, bk_err *err)
+{
+    bk_health *health = calloc(1, sizeof(*health));
+    if (health == NULL) {
+        bk_err_set(err, BK_E_NOMEM, "calloc bk_health");
+        return NULL;
+    }
+    pthread_mutex_init(&health->lock, NULL);
+    health->pub = pub;
+    health->db = bk_lookup_db_new(dsn);
+    if (health->db == NULL) {
+        bk_err_set(err, BK_E_NOMEM, "bk_lookup_db_new");
+        bk_health_free(health);
+        return NULL;
+    }
+    health->state.kafka_ok = health->state.db_ok = 1; /* so the first probe logs only problems */
+    probe(health);
+    if (pthread_create(&health->thread, NULL, run, health) != 0) {
+        bk_err_set(err, BK_E_IO, "pthread_create for the health thread failed");
+        bk_health_free(health);
+        return NULL;
+    }
+    health->thread_started = 1;
+    return health;
+}
+
+void bk_health_get(bk_health *health, bk_health_state *state)
+{
+    pthread_mutex_lock(&health->lock);
+    *state = health->state;
+    pthread_mutex_unlock(&health->lock);
+}
+
+void bk_health_free(bk_health *health)
+{
+    if (health == NULL) {
+        return;
+    }
+    if (health->thread_started) {
+        atomic_store(&health->stop, 1);
+        pthread_join(health->thread, NULL);
+    }
+    bk_db_free(health->db);
+    pthread_mutex_destroy(&health->lock);
+    free(health);
+}

@@ -1,0 +1,485 @@
+/* Routing and the request state machine. Per-request state lives in *req_cls from the first
+ * callback, collects the body, is handled when *upload_data_size == 0, and is freed only in the
+ * completed callback. The publisher and the watch threads finish a suspended request by filling
+ * its outcome and calling MHD_resume_connection; the handler then queues the answer. */
+#include "ingress/http.h"
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/msg.h"
+#include "common/req.h"
+#include "ingress/files.h"
+#include "ingress/health.h"
+#include "ingress/lookup.h"
+#include "ingress/pub.h"
+#include "ingress/recent.h"
+#include "ingress/reply.h"
+#include "ingress/tickets.h"
+#include "ingress/watch.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RECENT_SLOTS (1 << 16)
+#define DRAIN_MS 2000
+
+struct bk_http {
+    const bk_cfg *cfg;
+    const bk_id_key *key;
+    struct MHD_Daemon *daemon;
+    bk_pub *pub;
+    bk_watch *watch;
+    bk_health *health;
+    bk_tickets *tickets;
+    bk_recent *recent;
+    pthread_key_t db_key; /* each HTTP thread's own bk_db */
+    int db_key_created;
+};
+
+typedef enum route { R_HEALTH, R_TICKETS, R_BOOK, R_BOOKING, R_STATIC, R_UNKNOWN } route;
+
+/* How a suspended request ended, set by another thread before it resumes the connection. */
+typedef enum outcome {
+    O_NONE,       /* not suspended yet */
+    O_WAITING,    /* suspended: publishing, or waiting for the outcome */
+    O_ACCEPTED,   /* the broker acknowledged; not decided within ?wait */
+    O_UNAVAILABLE, /* the broker did not acknowledge: nothing promised */
+    O_DECIDED,    /* the booking is final */
+    O_PENDING,    /* GET ?wait ran out while pending */
+} outcome;
+
+typedef struct request {
+    bk_http *http;
+    struct MHD_Connection *conn;
+    route route;
+    outcome outcome;
+    int wait_ms;
+    bk_booking booking; /* pending as published, or final as decided */
+    size_t body_len;
+    int body_too_big;
+    char body[BK_REQ_BODY_MAX];
+} request;
+
+static bk_db *thread_db(bk_http *http)
+{
+    bk_db *db = pthread_getspecific(http->db_key);
+    if (db == NULL) {
+        db = bk_lookup_db_new(http->cfg->pg_dsn);
+        pthread_setspecific(http->db_key, db);
+    }
+    return db;
+}
+
+static void free_thread_db(void *db)
+{
+    bk_db_free(db);
+}
+
+static route route_of(const char *url)
+{
+    if (strcmp(url, "/health") == 0) {
+        return R_HEALTH;
+    }
+    if (strcmp(url, "/tickets") == 0) {
+        return R_TICKETS;
+    }
+    if (strcmp(url, "/book") == 0) {
+        return R_BOOK;
+    }
+    if (strncmp(url, "/bookings/", 10) == 0) {
+        return R_BOOKING;
+    }
+    if (strcmp(url, "/") == 0 || strncmp(url, "/assets/", 8) == 0 || strchr(url + 1, '/') == NULL) {
+        return R_STATIC;
+    }
+    return R_UNKNOWN;
+}
+
+static int is_get(const char *method)
+{
+    return strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+}
+
+/* Suspends the request until another thread calls finish(). Must run on the MHD thread, before
+ * handing the request to that thread, so the resume can never precede the suspend. */
+static void suspend(request *req)
+{
+    req->outcome = O_WAITING;
+    MHD_suspend_connection(req->conn);
+}
+
+static void finish(request *req, outcome result)
+{
+    req->outcome = result;
+    MHD_resume_connection(req->conn);
+}
+
+/* Publisher thread: the broker acknowledged the booking, or gave up on it. */
+static void on_published(void *opaque, int ok, const char *reason)
+{
+    request *req = opaque;
+    bk_http *http = req->http;
+    const bk_booking *b = &req->booking;
+    if (!ok) {
+        bk_log_warn("event=publish_failed booking=%s tier=%s reason=\"%s\"", b->booking_id, b->tier->code, reason);
+        finish(req, O_UNAVAILABLE);
+        return;
+    }
+    bk_log_debug("event=booking_accepted booking=%s tier=%s quantity=%d", b->booking_id, b->tier->code, b->quantity);
+    bk_recent_put(http->recent, b);
+    if (req->wait_ms > 0 &&
+        bk_watch_add(http->watch, b->booking_id, bk_clock_mono_ms() + req->wait_ms, req, NULL) == BK_OK) {
+        return; /* still suspended: on_watched finishes it */
+    }
+    finish(req, O_ACCEPTED);
+}
+
+/* Watch thread: the booking was decided, or the wait ran out (booking NULL). */
+static void on_watched(void *opaque, const bk_booking *booking)
+{
+    request *req = opaque;
+    if (booking != NULL) {
+        req->booking = *booking;
+        finish(req, O_DECIDED);
+    } else {
+        finish(req, req->route == R_BOOK ? O_ACCEPTED : O_PENDING);
+    }
+}
+
+static enum MHD_Result handle_book(bk_http *http, request *req)
+{
+    bk_err err;
+    bk_err_clear(&err);
+    bk_book_req book;
+    if (req->body_too_big) {
+        return bk_reply_error(req->conn, 413, "body is larger than 4096 bytes", NULL);
+    }
+    if (bk_req_parse_book(req->body, req->body_len, http->cfg->max_quantity, &book, &err) != BK_OK) {
+        return bk_reply_error(req->conn, 400, err.msg, err.field);
+    }
+
+    bk_booking *b = &req->booking;
+    const char *key = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Idempotency-Key");
+    if (key != NULL) {
+        if (bk_req_check_idem_key(key, &err) != BK_OK) {
+            return bk_reply_error(req->conn, 400, err.msg, err.field);
+        }
+        bk_id_from_idem_key(http->key, key, b->booking_id);
+        /* A retry: answer with what the first request started. A database that cannot be read
+         * is no reason to refuse; publishing again is safe, the processor keeps the first. */
+        int found = 0;
+        if (bk_lookup_booking(thread_db(http), b->booking_id, b, &found, &err) == BK_OK && found) {
+            return bk_reply_booking(req->conn, b);
+        }
+        if (bk_recent_get(http->recent, b->booking_id, b)) {
+            if (req->wait_ms > 0) {
+                suspend(req);
+                if (bk_watch_add(http->watch, b->booking_id, bk_clock_mono_ms() + req->wait_ms, req, NULL) != BK_OK) {
+                    finish(req, O_ACCEPTED);
+                }
+                return MHD_YES;
+            }
+            return bk_reply_accepted(req->conn, b);
+        }
+    } else if (bk_id_random(http->key, b->booking_id, &err) != BK_OK) {
+        bk_log_error("event=id_failed msg=\"%s\"", err.msg);
+        return bk_reply_error(req->conn, 503, "cannot accept bookings right now", NULL);
+    }
+
+    bk_health_state health;
+    bk_health_get(http->health, &health);
+    if (!health.kafka_ok) {
+        return bk_reply_error(req->conn, 503, "booking queue unavailable, retry shortly", NULL);
+    }
+
+    bk_msg msg = {.tier = book.tier, .quantity = book.quantity, .has_customer = book.has_customer};
+    memcpy(msg.booking_id, b->booking_id, sizeof(msg.booking_id));
+    memcpy(msg.customer, book.customer, sizeof(msg.customer));
+    msg.accepted_at_ms = bk_clock_wall_ms();
+    b->tier = book.tier;
+    b->quantity = book.quantity;
+    b->amount_cents = (int64_t)book.quantity * book.tier->price_cents;
+    bk_clock_format(msg.accepted_at_ms, b->created_at, sizeof(b->created_at));
+
+    char payload[BK_MSG_MAX];
+    size_t len = 0;
+    if (bk_msg_encode(&msg, payload, sizeof(payload), &len, &err) != BK_OK) {
+        bk_log_error("event=encode_failed booking=%s msg=\"%s\"", b->booking_id, err.msg);
+        return bk_reply_error(req->conn, 500, "internal error", NULL);
+    }
+    suspend(req);
+    if (bk_pub_send(http->pub, book.tier->partition, b->booking_id, payload, len, req, &err) != BK_OK) {
+        bk_log_warn("event=publish_failed booking=%s tier=%s msg=\"%s\"", b->booking_id, book.tier->code, err.msg);
+        finish(req, O_UNAVAILABLE);
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result handle_booking(bk_http *http, request *req, const char *url)
+{
+    const char *id = url + strlen("/bookings/");
+    bk_booking *b = &req->booking;
+    int rc = bk_id_check(http->key, id, strlen(id));
+    if (rc == BK_E_INVAL) {
+        return bk_reply_error(req->conn, 400, "malformed booking id", NULL);
+    }
+    if (rc != BK_OK) {
+        return bk_reply_error(req->conn, 404, "no such booking", NULL);
+    }
+    bk_err err;
+    bk_err_clear(&err);
+    int found = 0;
+    if (bk_lookup_booking(thread_db(http), id, b, &found, &err) != BK_OK) {
+        bk_log_warn("event=lookup_failed booking=%s msg=\"%s\"", id, err.msg);
+        return bk_reply_error(req->conn, 503, "booking status unavailable, retry shortly", NULL);
+    }
+    if (found) {
+        return bk_reply_booking(req->conn, b);
+    }
+    /* Signed by us and not decided yet: pending. What this ingress remembers adds the details. */
+    if (!bk_recent_get(http->recent, id, b)) {
+        memset(b, 0, sizeof(*b));
+        memcpy(b->booking_id, id, BK_ID_LEN + 1);
+    }
+    if (req->wait_ms > 0) {
+        suspend(req);
+        if (bk_watch_add(http->watch, id, bk_clock_mono_ms() + req->wait_ms, req, NULL) != BK_OK) {
+            finish(req, O_PENDING);
+        }
+        return MHD_YES;
+    }
+    return bk_reply_booking(req->conn, b);
+}
+
+static enum MHD_Result handle_tickets(bk_http *http, request *req)
+{
+    bk_err err;
+    bk_err_clear(&err);
+    size_t len = 0;
+    char *body = bk_tickets_get(http->tickets, thread_db(http), &len, &err);
+    if (body == NULL) {
+        bk_log_warn("event=tickets_failed msg=\"%s\"", err.msg);
+        return bk_reply_error(req->conn, 503, "availability unavailable, retry shortly", NULL);
+    }
+    enum MHD_Result ret = bk_reply_json(req->conn, 200, body, len, NULL);
+    free(body);
+    return ret;
+}
+
+/* The answer of a request that was suspended. */
+static enum MHD_Result handle_resumed(request *req)
+{
+    switch (req->outcome) {
+    case O_ACCEPTED:
+        return bk_reply_accepted(req->conn, &req->booking);
+    case O_DECIDED:
+    case O_PENDING:
+        return bk_reply_booking(req->conn, &req->booking);
+    default:
+        return bk_reply_error(req->conn, 503, "booking queue unavailable, retry shortly", NULL);
+    }
+}
+
+/* Everything decided from the request line and headers alone. Returns 1 with *ret set when it
+ * answered, 0 when the request proceeds. */
+static int check_headers(request *req, const char *method, enum MHD_Result *ret)
+{
+    static const char *const allow[] = {
+        [R_HEALTH] = "GET, HEAD", [R_TICKETS] = "GET, HEAD", [R_BOOK] = "POST", [R_BOOKING] = "GET, HEAD",
+        [R_STATIC] = "GET, HEAD"};
+    bk_err err;
+    bk_err_clear(&err);
+    int want_post = req->route == R_BOOK;
+    if (req->route == R_UNKNOWN) {
+        *ret = bk_reply_error(req->conn, 404, "not found", NULL);
+        return 1;
+    }
+    if (want_post ? strcmp(method, MHD_HTTP_METHOD_POST) != 0 : !is_get(method)) {
+        *ret = bk_reply_not_allowed(req->conn, allow[req->route]);
+        return 1;
+    }
+    if (req->route == R_BOOK || req->route == R_BOOKING) {
+        const char *wait = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "wait");
+        if (bk_req_parse_wait(wait, &req->wait_ms, &err) != BK_OK) {
+            *ret = bk_reply_error(req->conn, 400, err.msg, err.field);
+            return 1;
+        }
+    }
+    if (req->route == R_BOOK) {
+        const char *length = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (length != NULL && strtoull(length, NULL, 10) > BK_REQ_BODY_MAX) {
+            *ret = bk_reply_error(req->conn, 413, "body is larger than 4096 bytes", NULL);
+            return 1;
+        }
+        const char *type = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (bk_req_check_content_type(type, &err) != BK_OK) {
+            *ret = bk_reply_error(req->conn, 415, err.msg, NULL);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **req_cls)
+{
+    (void)version;
+    bk_http *http = cls;
+    request *req = *req_cls;
+    enum MHD_Result ret = MHD_YES;
+
+    if (req == NULL) {
+        req = calloc(1, sizeof(*req));
+        if (req == NULL) {
+            return MHD_NO;
+        }
+        req->http = http;
+        req->conn = conn;
+        req->route = route_of(url);
+        *req_cls = req;
+        if (check_headers(req, method, &ret)) {
+            return ret;
+        }
+        if (req->route != R_BOOK) {
+            /* No body to wait for: answer now. */
+            switch (req->route) {
+            case R_HEALTH: {
+                bk_health_state state;
+                bk_health_get(http->health, &state);
+                return bk_reply_health(conn, &state);
+            }
+            case R_TICKETS:
+                return handle_tickets(http, req);
+            case R_BOOKING:
+                return handle_booking(http, req, url);
+            default:
+                return bk_files_reply(conn, http->cfg->static_dir, url);
+            }
+        }
+        return MHD_YES; /* the body follows */
+    }
+    if (req->outcome != O_NONE) {
+        return handle_resumed(req);
+    }
+    if (*upload_data_size > 0) {
+        /* Chunked bodies have no Content-Length to refuse early: keep reading, keep nothing. */
+        if (req->body_len + *upload_data_size > sizeof(req->body)) {
+            req->body_too_big = 1;
+        } else {
+            memcpy(req->body + req->body_len, upload_data, *upload_data_size);
+            req->body_len += *upload_data_size;
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return handle_book(http, req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    free(*req_cls);
+    *req_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char text[512];
+    vsnprintf(text, sizeof(text), fmt, ap);
+    text[strcspn(text, "\n")] = '\0';
+    bk_log_warn("event=mhd msg=\"%s\"", text);
+}
+
+bk_http *bk_http_new(const bk_cfg *cfg, const bk_id_key *key, bk_err *err)
+{
+    bk_http *http = calloc(1, sizeof(*http));
+    if (http == NULL) {
+        bk_err_set(err, BK_E_NOMEM, "calloc bk_http");
+        return NULL;
+    }
+    http->cfg = cfg;
+    http->key = key;
+    if (pthread_key_create(&http->db_key, free_thread_db) != 0) {
+        bk_err_set(err, BK_E_IO, "pthread_key_create failed");
+        goto fail;
+    }
+    http->db_key_created = 1;
+    http->recent = bk_recent_new(RECENT_SLOTS);
+    http->tickets = bk_tickets_new(cfg->tickets_cache_ms);
+    if (http->recent == NULL || http->tickets == NULL) {
+        bk_err_set(err, BK_E_NOMEM, "recent or tickets allocation");
+        goto fail;
+    }
+    if ((http->pub = bk_pub_new(cfg, on_published, err)) == NULL ||
+        (http->watch = bk_watch_new(cfg->pg_dsn, on_watched, err)) == NULL ||
+        (http->health = bk_health_new(cfg->pg_dsn, http->pub, err)) == NULL) {
+        goto fail;
+    }
+
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->http_port)};
+    if (inet_pton(AF_INET, cfg->http_addr, &addr.sin_addr) != 1) {
+        bk_err_set(err, BK_E_INVAL, "BK_HTTP_ADDR=%s is not an IPv4 address", cfg->http_addr);
+        goto fail;
+    }
+    /* epoll, not select: libmicrohttpd's default limit is FD_SETSIZE (about 1,020 connections). */
+    http->daemon = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, (uint16_t)cfg->http_port, NULL,
+        NULL, on_request, http, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)cfg->http_threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->http_max_conns,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_conn_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http,
+        MHD_OPTION_END);
+    if (http->daemon == NULL) {
+        bk_err_set(err, BK_E_IO, "MHD_start_daemon failed on %s:%d", cfg->http_addr, cfg->http_port);
+        goto fail;
+    }
+    bk_log_info("event=listening addr=%s port=%d threads=%d max_conns=%d", cfg->http_addr, cfg->http_port,
+                cfg->http_threads, cfg->http_max_conns);
+    return http;
+
+fail:
+    bk_http_free(http);
+    return NULL;
+}
+
+void bk_http_free(bk_http *http)
+{
+    if (http == NULL) {
+        return;
+    }
+    if (http->daemon != NULL) {
+        MHD_socket listener = MHD_quiesce_daemon(http->daemon); /* stop accepting */
+        if (listener != MHD_INVALID_SOCKET) {
+            close(listener);
+        }
+    }
+    /* Every suspended request hears back: flushing the producer delivers every report, freeing
+     * the watch hands back every waiter. Then answers in flight get a bounded moment. */
+    bk_health_free(http->health);
+    bk_pub_free(http->pub);
+    bk_watch_free(http->watch);
+    if (http->daemon != NULL) {
+        int64_t until = bk_clock_mono_ms() + DRAIN_MS;
+        const union MHD_DaemonInfo *info;
+        while ((info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS)) != NULL &&
+               info->num_connections > 0 && bk_clock_mono_ms() < until) {
+            nanosleep(&(struct timespec){.tv_nsec = 20 * 1000000L}, NULL);
+        }
+        MHD_stop_daemon(http->daemon);
+    }
+    bk_tickets_free(http->tickets);
+    bk_recent_free(http->recent);
+    if (http->db_key_created) {
+        pthread_key_delete(http->db_key);
+    }
+    free(http);
+}

@@ -1,0 +1,109 @@
+/* Booking and tier reads. Timestamps are formatted by PostgreSQL in UTC, so no time zone rules
+ * live in C. */
+#include "ingress/lookup.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BOOKING_COLUMNS                                                                                        \
+    "booking_id, tier, quantity, status, coalesce(reason, ''), amount_cents, coalesce(customer, ''), "         \
+    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "                            \
+    "to_char(decided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+static const bk_db_stmt stmts[] = {
+    {"booking", "SELECT " BOOKING_COLUMNS " FROM bookings WHERE booking_id = $1"},
+    {"bookings", "SELECT " BOOKING_COLUMNS " FROM bookings WHERE booking_id = ANY ($1::text[])"},
+    {"tiers", "SELECT tier, capacity, available FROM tiers"},
+    {"ping", "SELECT 1"},
+};
+
+bk_db *bk_lookup_db_new(const char *dsn)
+{
+    return bk_db_new(dsn, stmts, (int)(sizeof(stmts) / sizeof(stmts[0])));
+}
+
+static void read_row(PGresult *res, int row, bk_booking *b)
+{
+    memset(b, 0, sizeof(*b));
+    snprintf(b->booking_id, sizeof(b->booking_id), "%s", PQgetvalue(res, row, 0));
+    b->tier = bk_tier_find(PQgetvalue(res, row, 1), strlen(PQgetvalue(res, row, 1)));
+    b->quantity = atoi(PQgetvalue(res, row, 2));
+    b->final = 1;
+    b->confirmed = strcmp(PQgetvalue(res, row, 3), "confirmed") == 0;
+    snprintf(b->reason, sizeof(b->reason), "%s", PQgetvalue(res, row, 4));
+    b->amount_cents = strtoll(PQgetvalue(res, row, 5), NULL, 10);
+    snprintf(b->customer, sizeof(b->customer), "%s", PQgetvalue(res, row, 6));
+    snprintf(b->created_at, sizeof(b->created_at), "%s", PQgetvalue(res, row, 7));
+    snprintf(b->decided_at, sizeof(b->decided_at), "%s", PQgetvalue(res, row, 8));
+}
+
+int bk_lookup_booking(bk_db *db, const char *id, bk_booking *out, int *found, bk_err *err)
+{
+    PGresult *res = NULL;
+    const char *values[] = {id};
+    *found = 0;
+    int rc = bk_db_connect(db, err);
+    if (rc == BK_OK) {
+        rc = bk_db_exec(db, "booking", 1, values, &res, err);
+    }
+    if (rc == BK_OK && PQntuples(res) == 1) {
+        read_row(res, 0, out);
+        *found = out->tier != NULL;
+    }
+    PQclear(res);
+    return rc;
+}
+
+int bk_lookup_bookings(bk_db *db, const char *ids_literal, bk_lookup_fn fn, void *arg, bk_err *err)
+{
+    PGresult *res = NULL;
+    const char *values[] = {ids_literal};
+    int rc = bk_db_connect(db, err);
+    if (rc == BK_OK) {
+        rc = bk_db_exec(db, "bookings", 1, values, &res, err);
+    }
+    for (int row = 0; rc == BK_OK && row < PQntuples(res); row++) {
+        bk_booking b;
+        read_row(res, row, &b);
+        if (b.tier != NULL) {
+            fn(&b, arg);
+        }
+    }
+    PQclear(res);
+    return rc;
+}
+
+int bk_lookup_tiers(bk_db *db, bk_tier_state states[BK_TIER_COUNT], bk_err *err)
+{
+    PGresult *res = NULL;
+    int rc = bk_db_connect(db, err);
+    if (rc == BK_OK) {
+        rc = bk_db_exec(db, "tiers", 0, NULL, &res, err);
+    }
+    int n_found = 0;
+    for (int row = 0; rc == BK_OK && row < PQntuples(res); row++) {
+        const bk_tier *tier = bk_tier_find(PQgetvalue(res, row, 0), strlen(PQgetvalue(res, row, 0)));
+        if (tier != NULL) {
+            states[tier->partition].capacity = (int32_t)atol(PQgetvalue(res, row, 1));
+            states[tier->partition].available = (int32_t)atol(PQgetvalue(res, row, 2));
+            n_found++;
+        }
+    }
+    if (rc == BK_OK && n_found != BK_TIER_COUNT) {
+        rc = bk_err_set(err, BK_E_DB, "tiers table holds %d of the %d tiers", n_found, BK_TIER_COUNT);
+    }
+    PQclear(res);
+    return rc;
+}
+
+int bk_lookup_ping(bk_db *db, bk_err *err)
+{
+    PGresult *res = NULL;
+    int rc = bk_db_connect(db, err);
+    if (rc == BK_OK) {
+        rc = bk_db_exec(db, "ping", 0, NULL, &res, err);
+    }
+    PQclear(res);
+    return rc;
+}

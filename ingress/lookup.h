@@ -1,0 +1,48 @@
+/* The ingress's reads from PostgreSQL: bookings by id and the tier table. Each HTTP thread has its
+ * own connection (created on first use, reconnected after a failure). */
+#ifndef BK_INGRESS_LOOKUP_H
+#define BK_INGRESS_LOOKUP_H
+
+#include "common/db.h"
+#include "common/err.h"
+#include "common/id.h"
+#include "common/req.h"
+#include "common/tier.h"
+
+#include <stdint.h>
+
+/* A decided booking as stored, or a pending one known from this ingress's memory. */
+typedef struct bk_booking {
+    char booking_id[BK_ID_LEN + 1];
+    const bk_tier *tier;
+    int quantity;
+    int final;           /* 1: confirmed or rejected; 0: pending */
+    int confirmed;
+    char reason[32];     /* "sold_out" when rejected */
+    int64_t amount_cents;
+    char customer[BK_REQ_CUSTOMER_BYTES + 1];
+    char created_at[32]; /* RFC 3339 UTC, milliseconds */
+    char decided_at[32]; /* "" while pending */
+} bk_booking;
+
+/* A database handle prepared with the lookup statements. */
+bk_db *bk_lookup_db_new(const char *dsn);
+
+/* The booking with this id: BK_OK and *found=1 if decided, *found=0 if it has no row yet. */
+int bk_lookup_booking(bk_db *db, const char *id, bk_booking *out, int *found, bk_err *err) BK_WARN_UNUSED;
+
+/* Calls fn for each decided booking among ids (a PostgreSQL text array literal "{id,id}"). */
+typedef void (*bk_lookup_fn)(const bk_booking *booking, void *arg);
+int bk_lookup_bookings(bk_db *db, const char *ids_literal, bk_lookup_fn fn, void *arg, bk_err *err) BK_WARN_UNUSED;
+
+/* Capacity and availability per tier, in catalogue order. */
+typedef struct bk_tier_state {
+    int32_t capacity;
+    int32_t available;
+} bk_tier_state;
+int bk_lookup_tiers(bk_db *db, bk_tier_state states[BK_TIER_COUNT], bk_err *err) BK_WARN_UNUSED;
+
+/* SELECT 1: is the database there? */
+int bk_lookup_ping(bk_db *db, bk_err *err) BK_WARN_UNUSED;
+
+#endif

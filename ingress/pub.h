@@ -1,0 +1,34 @@
+/* The publisher: a librdkafka producer (acks=all, idempotent) and the thread that serves its
+ * delivery reports. A booking is promised (202) only from the delivery report, never before. */
+#ifndef BK_INGRESS_PUB_H
+#define BK_INGRESS_PUB_H
+
+#include "common/cfg.h"
+#include "common/err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct bk_pub bk_pub;
+
+/* Called on the publisher's thread once the broker acknowledged (ok=1) or the message failed or
+ * timed out (ok=0, reason is librdkafka's text). opaque is what bk_pub_send was given. */
+typedef void (*bk_pub_done_fn)(void *opaque, int ok, const char *reason);
+
+/* Creates the producer and starts its delivery-report thread. NULL with err on failure. */
+bk_pub *bk_pub_new(const bk_cfg *cfg, bk_pub_done_fn done, bk_err *err);
+
+/* Enqueues payload (copied) for partition with key; done() follows exactly once on success.
+ * On failure nothing was enqueued and done() is not called. */
+int bk_pub_send(bk_pub *pub, int32_t partition, const char *key, const void *payload, size_t len, void *opaque,
+                bk_err *err) BK_WARN_UNUSED;
+
+/* Checks the broker answers metadata for our topic within timeout_ms; reason (len bytes) says
+ * what failed. Used by the health monitor. */
+int bk_pub_ping(bk_pub *pub, int timeout_ms, char *reason, size_t len);
+
+/* Waits (bounded) for every enqueued message's delivery report, then stops the thread and
+ * destroys the producer (NULL-safe). */
+void bk_pub_free(bk_pub *pub);
+
+#endif

@@ -1,0 +1,180 @@
+/* JSON rendering and response queueing. */
+#include "ingress/reply.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+
+#define JSON_TYPE "application/json; charset=utf-8"
+
+/* Thin wrappers: a yajl_gen in a bad state makes every later call fail, and the final
+ * yajl_gen_get_buf reports it, so the individual results need no checking. */
+static void put_str(yajl_gen g, const char *key, const char *value)
+{
+    yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+    yajl_gen_string(g, (const unsigned char *)value, strlen(value));
+}
+
+static void put_int(yajl_gen g, const char *key, long long value)
+{
+    yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+    yajl_gen_integer(g, value);
+}
+
+/* Queues g's buffer and frees g. */
+static enum MHD_Result send_gen(struct MHD_Connection *conn, unsigned status, yajl_gen g, const char *const *extra)
+{
+    const unsigned char *buf = NULL;
+    size_t len = 0;
+    enum MHD_Result ret;
+    if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok) {
+        ret = bk_reply_json(conn, status, (const char *)buf, len, extra);
+    } else {
+        static const char fallback[] = "{\"error\":\"internal error\"}";
+        ret = bk_reply_json(conn, 500, fallback, sizeof(fallback) - 1, NULL);
+    }
+    yajl_gen_free(g);
+    return ret;
+}
+
+enum MHD_Result bk_reply_json(struct MHD_Connection *conn, unsigned status, const char *body, size_t len,
+                              const char *const *extra)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (resp == NULL) {
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_TYPE);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    for (int k = 0; extra != NULL && extra[k] != NULL; k += 2) {
+        MHD_add_response_header(resp, extra[k], extra[k + 1]);
+    }
+    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+enum MHD_Result bk_reply_error(struct MHD_Connection *conn, unsigned status, const char *msg, const char *field)
+{
+    static const char *const retry[] = {MHD_HTTP_HEADER_RETRY_AFTER, "1", NULL};
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (g == NULL) {
+        return MHD_NO;
+    }
+    yajl_gen_map_open(g);
+    put_str(g, "error", msg);
+    if (field != NULL && field[0] != '\0') {
+        put_str(g, "field", field);
+    }
+    yajl_gen_map_close(g);
+    return send_gen(conn, status, g, status == 503 ? retry : NULL);
+}
+
+enum MHD_Result bk_reply_not_allowed(struct MHD_Connection *conn, const char *allow)
+{
+    const char *const extra[] = {MHD_HTTP_HEADER_ALLOW, allow, NULL};
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (g == NULL) {
+        return MHD_NO;
+    }
+    yajl_gen_map_open(g);
+    put_str(g, "error", "method not allowed on this path");
+    yajl_gen_map_close(g);
+    return send_gen(conn, 405, g, extra);
+}
+
+enum MHD_Result bk_reply_booking(struct MHD_Connection *conn, const bk_booking *b)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (g == NULL) {
+        return MHD_NO;
+    }
+    yajl_gen_map_open(g);
+    put_str(g, "booking_id", b->booking_id);
+    if (b->tier != NULL) {
+        put_str(g, "tier", b->tier->code);
+        put_int(g, "quantity", b->quantity);
+    }
+    put_str(g, "status", !b->final ? "pending" : b->confirmed ? "confirmed" : "rejected");
+    if (b->final && !b->confirmed) {
+        put_str(g, "reason", b->reason);
+        put_str(g, "message", "Not enough tickets available");
+    }
+    if (b->tier != NULL) {
+        put_int(g, "amount_cents", b->amount_cents);
+        put_str(g, "currency", "USD");
+    }
+    if (b->customer[0] != '\0') {
+        put_str(g, "customer", b->customer);
+    }
+    if (b->created_at[0] != '\0') {
+        put_str(g, "created_at", b->created_at);
+    }
+    if (b->final) {
+        put_str(g, "decided_at", b->decided_at);
+    }
+    yajl_gen_map_close(g);
+    return send_gen(conn, 200, g, NULL);
+}
+
+enum MHD_Result bk_reply_accepted(struct MHD_Connection *conn, const bk_booking *b)
+{
+    char location[sizeof("/bookings/") + BK_ID_LEN];
+    snprintf(location, sizeof(location), "/bookings/%s", b->booking_id);
+    const char *const extra[] = {MHD_HTTP_HEADER_LOCATION, location, NULL};
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (g == NULL) {
+        return MHD_NO;
+    }
+    yajl_gen_map_open(g);
+    put_str(g, "booking_id", b->booking_id);
+    put_str(g, "status", "pending");
+    put_str(g, "tier", b->tier->code);
+    put_int(g, "quantity", b->quantity);
+    yajl_gen_map_close(g);
+    return send_gen(conn, 202, g, extra);
+}
+
+enum MHD_Result bk_reply_health(struct MHD_Connection *conn, const bk_health_state *state)
+{
+    int ok = state->kafka_ok && state->db_ok;
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (g == NULL) {
+        return MHD_NO;
+    }
+    yajl_gen_map_open(g);
+    put_str(g, "status", ok ? "ok" : "degraded");
+    put_str(g, "kafka", state->kafka);
+    put_str(g, "database", state->db);
+    yajl_gen_map_close(g);
+    return send_gen(conn, ok ? 200 : 503, g, NULL);
+}
+
+char *bk_reply_render_tickets(const bk_tier_state states[BK_TIER_COUNT], size_t *len)
+{
+    char *out = NULL;
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (g == NULL) {
+        return NULL;
+    }
+    yajl_gen_array_open(g);
+    for (int k = 0; k < BK_TIER_COUNT; k++) {
+        const bk_tier *t = bk_tier_at(k);
+        yajl_gen_map_open(g);
+        put_str(g, "tier", t->code);
+        put_str(g, "name", t->name);
+        put_int(g, "price_cents", t->price_cents);
+        put_str(g, "currency", "USD");
+        put_int(g, "capacity", states[k].capacity);
+        put_int(g, "available", states[k].available);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    const unsigned char *buf = NULL;
+    if (yajl_gen_get_buf(g, &buf, len) == yajl_gen_status_ok && (out = malloc(*len)) != NULL) {
+        memcpy(out, buf, *len);
+    }
+    yajl_gen_free(g);
+    return out;
+}

@@ -1,0 +1,233 @@
+/* The waiter set and its thread. Lock order: the mutex guards only the array; done() and
+ * database calls always run without it, so a callback may call bk_watch_add again. */
+#include "ingress/watch.h"
+
+#include "common/clock.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define TICK_MS 100
+#define RECHECK_MS 500  /* look up waiters even without a notification: covers reconnect gaps */
+#define RECONNECT_MS 1000
+
+typedef struct waiter {
+    char id[BK_ID_LEN + 1];
+    int64_t deadline_ms;
+    void *opaque;
+} waiter;
+
+struct bk_watch {
+    bk_db *db;
+    bk_watch_done_fn done;
+    int wake_fd; /* eventfd: a waiter was added, or stop */
+    pthread_t thread;
+    int thread_started;
+    atomic_int stop;
+
+    pthread_mutex_t lock;
+    waiter *waiters;
+    size_t n_waiters;
+    size_t cap_waiters;
+};
+
+int bk_watch_add(bk_watch *watch, const char *id, int64_t deadline_ms, void *opaque, bk_err *err)
+{
+    int rc = BK_OK;
+    pthread_mutex_lock(&watch->lock);
+    if (watch->n_waiters == watch->cap_waiters) {
+        size_t cap = watch->cap_waiters > 0 ? 2 * watch->cap_waiters : 256;
+        waiter *grown = realloc(watch->waiters, cap * sizeof(*grown));
+        if (grown == NULL) {
+            rc = bk_err_set(err, BK_E_NOMEM, "realloc of %zu waiters", cap);
+        } else {
+            watch->waiters = grown;
+            watch->cap_waiters = cap;
+        }
+    }
+    if (rc == BK_OK) {
+        waiter *w = &watch->waiters[watch->n_waiters++];
+        memcpy(w->id, id, BK_ID_LEN + 1);
+        w->deadline_ms = deadline_ms;
+        w->opaque = opaque;
+    }
+    pthread_mutex_unlock(&watch->lock);
+    if (rc == BK_OK) {
+        uint64_t one = 1;
+        ssize_t n = write(watch->wake_fd, &one, sizeof(one));
+        (void)n; /* a full counter still wakes the thread */
+    }
+    return rc;
+}
+
+/* Removes every matching waiter (waiting for this decided booking; or, with booking NULL, past
+ * its deadline, or all of them) under the lock, then calls done() for each without it. */
+static void hand_back(bk_watch *watch, const bk_booking *booking, int64_t now, int take_all)
+{
+    void **taken = NULL;
+    size_t n_taken = 0;
+    pthread_mutex_lock(&watch->lock);
+    if (watch->n_waiters > 0) {
+        taken = malloc(watch->n_waiters * sizeof(*taken)); /* on failure, the next pass retries */
+    }
+    for (size_t k = 0; taken != NULL && k < watch->n_waiters;) {
+        waiter *w = &watch->waiters[k];
+        if (take_all || (booking != NULL ? strcmp(w->id, booking->booking_id) == 0 : w->deadline_ms <= now)) {
+            taken[n_taken++] = w->opaque;
+            *w = watch->waiters[--watch->n_waiters];
+        } else {
+            k++;
+        }
+    }
+    pthread_mutex_unlock(&watch->lock);
+    for (size_t k = 0; k < n_taken; k++) {
+        watch->done(taken[k], booking);
+    }
+    free(taken);
+}
+
+static void on_decided(const bk_booking *booking, void *arg)
+{
+    hand_back(arg, booking, 0, 0);
+}
+
+/* One query for every waiting id. */
+static void check_waiters(bk_watch *watch)
+{
+    pthread_mutex_lock(&watch->lock);
+    size_t n = watch->n_waiters;
+    char *lit = n > 0 ? malloc(n * (BK_ID_LEN + 1) + 3) : NULL;
+    size_t len = 0;
+    if (lit != NULL) {
+        lit[len++] = '{';
+        for (size_t k = 0; k < n; k++) {
+            if (k > 0) {
+                lit[len++] = ',';
+            }
+            memcpy(lit + len, watch->waiters[k].id, BK_ID_LEN);
+            len += BK_ID_LEN;
+        }
+        lit[len++] = '}';
+        lit[len] = '\0';
+    }
+    pthread_mutex_unlock(&watch->lock);
+    if (lit == NULL) {
+        return;
+    }
+    bk_err err;
+    bk_err_clear(&err);
+    if (bk_lookup_bookings(watch->db, lit, on_decided, watch, &err) != BK_OK) {
+        bk_log_warn("event=watch_lookup_failed waiters=%zu msg=\"%s\"", n, err.msg);
+    }
+    free(lit);
+}
+
+/* (Re)connects and LISTENs; returns the socket to poll, or -1 while the database is away. */
+static int ensure_listening(bk_watch *watch, int *listening, int64_t *next_attempt)
+{
+    if (*listening && bk_db_connected(watch->db)) {
+        return PQsocket(bk_db_conn(watch->db));
+    }
+    *listening = 0;
+    int64_t now = bk_clock_mono_ms();
+    if (now < *next_attempt) {
+        return -1;
+    }
+    *next_attempt = now + RECONNECT_MS;
+    bk_err err;
+    bk_err_clear(&err);
+    if (bk_db_connect(watch->db, &err) != BK_OK || bk_db_command(watch->db, "LISTEN bk_decided", &err) != BK_OK) {
+        bk_log_warn("event=watch_listen_failed msg=\"%s\"", err.msg);
+        return -1;
+    }
+    *listening = 1;
+    return PQsocket(bk_db_conn(watch->db));
+}
+
+static void *run(void *arg)
+{
+    bk_watch *watch = arg;
+    int listening = 0;
+    int64_t next_attempt = 0, next_recheck = 0;
+    while (!atomic_load(&watch->stop)) {
+        int sock = ensure_listening(watch, &listening, &next_attempt);
+        struct pollfd fds[2] = {{.fd = watch->wake_fd, .events = POLLIN}, {.fd = sock, .events = POLLIN}};
+        int rc = poll(fds, sock >= 0 ? 2 : 1, TICK_MS);
+
+        int check = 0;
+        if (rc > 0 && (fds[0].revents & POLLIN)) {
+            uint64_t count;
+            ssize_t n = read(watch->wake_fd, &count, sizeof(count));
+            check = n == (ssize_t)sizeof(count);
+        }
+        if (rc > 0 && sock >= 0 && (fds[1].revents & (POLLIN | POLLERR | POLLHUP))) {
+            PGconn *conn = bk_db_conn(watch->db);
+            if (PQconsumeInput(conn) == 0) {
+                listening = 0; /* the next bk_db_connect notices the broken link and reconnects */
+            }
+            PGnotify *note;
+            while ((note = PQnotifies(conn)) != NULL) {
+                check = 1;
+                PQfreemem(note);
+            }
+        }
+        int64_t now = bk_clock_mono_ms();
+        if (check || now >= next_recheck) {
+            check_waiters(watch);
+            next_recheck = now + RECHECK_MS;
+        }
+        hand_back(watch, NULL, bk_clock_mono_ms(), 0);
+    }
+    return NULL;
+}
+
+bk_watch *bk_watch_new(const char *dsn, bk_watch_done_fn done, bk_err *err)
+{
+    bk_watch *watch = calloc(1, sizeof(*watch));
+    if (watch == NULL) {
+        bk_err_set(err, BK_E_NOMEM, "calloc bk_watch");
+        return NULL;
+    }
+    pthread_mutex_init(&watch->lock, NULL);
+    watch->done = done;
+    watch->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    watch->db = bk_lookup_db_new(dsn);
+    if (watch->wake_fd < 0 || watch->db == NULL) {
+        bk_err_set(err, BK_E_IO, "eventfd or bk_lookup_db_new failed: errno=%d", errno);
+        bk_watch_free(watch);
+        return NULL;
+    }
+    if (pthread_create(&watch->thread, NULL, run, watch) != 0) {
+        bk_err_set(err, BK_E_IO, "pthread_create for the watch thread failed");
+        bk_watch_free(watch);
+        return NULL;
+    }
+    watch->thread_started = 1;
+    return watch;
+}
+
+void bk_watch_free(bk_watch *watch)
+{
+    if (watch == NULL) {
+        return;
+    }
+    if (watch->thread_started) {
+        atomic_store(&watch->stop, 1);
+        pthread_join(watch->thread, NULL);
+    }
+    hand_back(watch, NULL, 0, 1);
+    if (watch->wake_fd >= 0) {
+        close(watch->wake_fd);
+    }
+    bk_db_free(watch->db);
+    free(watch->waiters);
+    pthread_mutex_destroy(&watch->lock);
+    free(watch);
+}

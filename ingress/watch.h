@@ -1,0 +1,28 @@
+/* Long-poll support: requests waiting for a booking's outcome (?wait=MS) register here. One
+ * thread LISTENs on PostgreSQL channel bk_decided (the processor notifies it at each commit),
+ * looks up every waiting id with one query, and hands each decided booking back; a waiter whose
+ * deadline passes is handed back with NULL. */
+#ifndef BK_INGRESS_WATCH_H
+#define BK_INGRESS_WATCH_H
+
+#include "common/err.h"
+#include "ingress/lookup.h"
+
+#include <stdint.h>
+
+typedef struct bk_watch bk_watch;
+
+/* Called on the watch thread, exactly once per bk_watch_add: with the decided booking, or NULL
+ * when the deadline passed or the watch is shutting down. */
+typedef void (*bk_watch_done_fn)(void *opaque, const bk_booking *booking);
+
+/* Starts the watch thread on its own connection to dsn. NULL with err on failure. */
+bk_watch *bk_watch_new(const char *dsn, bk_watch_done_fn done, bk_err *err);
+
+/* Waits for booking id until deadline_ms (monotonic); thread-safe. */
+int bk_watch_add(bk_watch *watch, const char *id, int64_t deadline_ms, void *opaque, bk_err *err) BK_WARN_UNUSED;
+
+/* Stops the thread, hands back every remaining waiter with NULL, frees (NULL-safe). */
+void bk_watch_free(bk_watch *watch);
+
+#endif

@@ -1,0 +1,342 @@
+/* The consumer loop: poll, append to the partition's batch, flush a batch when it is full or its
+ * wait is over. One thread owns everything here, so each partition has exactly one writer. */
+#include "processor/proc.h"
+
+#include "common/clock.h"
+#include "common/kafka.h"
+#include "common/log.h"
+#include "common/tier.h"
+#include "processor/store.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PARTITIONS 16
+#define POLL_MAX_MS 100
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+typedef struct part_batch {
+    bk_store_msg *msgs; /* cfg->batch_max slots */
+    size_t n;
+    int64_t due_ms; /* monotonic time at which the batch is flushed even if not full */
+} part_batch;
+
+struct bk_proc {
+    const bk_cfg *cfg;
+    rd_kafka_t *rk;
+    bk_store *store;
+    part_batch parts[MAX_PARTITIONS];
+    volatile sig_atomic_t *stop;
+    int paused;        /* PostgreSQL failed: consumption paused until a batch commits */
+    int backoff_ms;    /* the next retry delay while paused */
+    int64_t retry_at;  /* monotonic ms of the next attempt while paused */
+};
+
+static const char *verdict_name(bk_verdict v)
+{
+    static const char *const names[] = {"undecodable", "pending", "confirmed", "rejected", "duplicate", "applied"};
+    return names[v];
+}
+
+static void set_paused(bk_proc *proc, int paused)
+{
+    rd_kafka_topic_partition_list_t *assigned = NULL;
+    if (rd_kafka_assignment(proc->rk, &assigned) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (paused) {
+            rd_kafka_pause_partitions(proc->rk, assigned);
+        } else {
+            rd_kafka_resume_partitions(proc->rk, assigned);
+        }
+        rd_kafka_topic_partition_list_destroy(assigned);
+    }
+    proc->paused = paused;
+}
+
+/* Tells Kafka how far we got. Advisory only: PostgreSQL's partition_offsets is the truth. */
+static void commit_advisory(bk_proc *proc, int32_t partition, int64_t next_offset)
+{
+    rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(offsets, proc->cfg->kafka_topic, partition)->offset = next_offset;
+    rd_kafka_commit(proc->rk, offsets, 1);
+    rd_kafka_topic_partition_list_destroy(offsets);
+}
+
+/* Applies partition p's batch in one transaction. On failure the batch stays in hand and
+ * consumption pauses until a retry succeeds. */
+static int flush(bk_proc *proc, int32_t p)
+{
+    part_batch *b = &proc->parts[p];
+    if (b->n == 0) {
+        return BK_OK;
+    }
+    bk_err err;
+    bk_err_clear(&err);
+    bk_store_stats stats;
+    int64_t started = bk_clock_mono_ms();
+    int rc = bk_store_apply(proc->store, p, bk_tier_by_partition(p), b->msgs, b->n, &stats, &err);
+    if (rc != BK_OK) {
+        bk_log_error("event=batch_failed partition=%" PRId32 " first_offset=%" PRId64 " n=%zu retry_ms=%d err=%s "
+                     "msg=\"%s\"",
+                     p, b->msgs[0].offset, b->n, proc->backoff_ms, bk_err_name(rc), err.msg);
+        if (!proc->paused) {
+            set_paused(proc, 1);
+        }
+        proc->retry_at = bk_clock_mono_ms() + proc->backoff_ms;
+        proc->backoff_ms = proc->backoff_ms * 2 < BACKOFF_MAX_MS ? proc->backoff_ms * 2 : BACKOFF_MAX_MS;
+        return rc;
+    }
+
+    const bk_batch_result *r = &stats.result;
+    for (size_t k = 0; bk_log_enabled(BK_LOG_DEBUG) && k < b->n; k++) {
+        const bk_store_msg *m = &b->msgs[k];
+        bk_log_debug("event=booking_decided booking=%s partition=%" PRId32 " offset=%" PRId64 " verdict=%s",
+                     m->decoded ? m->msg.booking_id : "-", p, m->offset, verdict_name(m->verdict));
+    }
+    bk_log_info("event=batch_applied partition=%" PRId32 " first_offset=%" PRId64 " next_offset=%" PRId64
+                " n=%zu confirmed=%zu rejected=%zu duplicate=%zu dead=%zu already_applied=%zu seats=%" PRId32
+                " ms=%" PRId64,
+                p, b->msgs[0].offset, r->next_offset, b->n, r->n_confirmed, r->n_rejected, r->n_duplicate,
+                r->n_undecodable, r->n_applied, r->seats_sold, bk_clock_mono_ms() - started);
+    if (r->n_applied > 0) {
+        bk_log_warn("event=fenced partition=%" PRId32 " stored_offset=%" PRId64 " skipped=%zu", p,
+                    stats.stored_offset, r->n_applied);
+    }
+    commit_advisory(proc, p, r->next_offset);
+    b->n = 0;
+    proc->backoff_ms = BACKOFF_MIN_MS;
+    if (proc->paused) {
+        set_paused(proc, 0);
+        bk_log_info("event=resumed partition=%" PRId32, p);
+    }
+    return BK_OK;
+}
+
+static void add_message(bk_proc *proc, rd_kafka_message_t *rkm)
+{
+    int32_t p = rkm->partition;
+    if (p < 0 || p >= MAX_PARTITIONS) {
+        bk_log_error("event=unknown_partition partition=%" PRId32 " offset=%" PRId64, p, rkm->offset);
+        return;
+    }
+    part_batch *b = &proc->parts[p];
+    if (b->n == (size_t)proc->cfg->batch_max) {
+        /* Only while a full batch waits for PostgreSQL: hand the message back to Kafka. */
+        rd_kafka_seek(rkm->rkt, p, rkm->offset, 0);
+        return;
+    }
+    bk_store_msg *m = &b->msgs[b->n];
+    bk_err err;
+    bk_err_clear(&err);
+    m->offset = rkm->offset;
+    m->decoded = bk_msg_decode(rkm->payload, rkm->len, &m->msg, &err) == BK_OK;
+    if (m->decoded && m->msg.tier->partition != p) {
+        bk_err_set(&err, BK_E_INVAL, "tier %s does not belong to partition %" PRId32, m->msg.tier->code, p);
+        m->decoded = 0;
+    }
+    if (!m->decoded) {
+        m->payload_len = rkm->len < BK_STORE_PAYLOAD_MAX ? rkm->len : BK_STORE_PAYLOAD_MAX;
+        memcpy(m->payload, rkm->payload, m->payload_len);
+        snprintf(m->error, sizeof(m->error), "%.*s", (int)sizeof(m->error) - 1, err.msg);
+    }
+    if (b->n++ == 0) {
+        b->due_ms = bk_clock_mono_ms() + proc->cfg->batch_wait_ms;
+    }
+}
+
+/* Flushes every batch that is full or due; while paused, only when the backoff has passed. */
+static void flush_due(bk_proc *proc, int all)
+{
+    int64_t now = bk_clock_mono_ms();
+    if (proc->paused && now < proc->retry_at) {
+        return;
+    }
+    for (int32_t p = 0; p < MAX_PARTITIONS; p++) {
+        part_batch *b = &proc->parts[p];
+        if (b->n > 0 && (all || b->n == (size_t)proc->cfg->batch_max || now >= b->due_ms || proc->paused)) {
+            if (flush(proc, p) != BK_OK) {
+                return;
+            }
+        }
+    }
+}
+
+static int poll_timeout(const bk_proc *proc)
+{
+    int64_t now = bk_clock_mono_ms();
+    int64_t wake = now + POLL_MAX_MS;
+    for (int p = 0; p < MAX_PARTITIONS; p++) {
+        if (proc->parts[p].n > 0 && proc->parts[p].due_ms < wake) {
+            wake = proc->parts[p].due_ms;
+        }
+    }
+    if (proc->paused && proc->retry_at < wake) {
+        wake = proc->retry_at;
+    }
+    return wake > now ? (int)(wake - now) : 0;
+}
+
+/* On assignment, start each partition at the offset stored in PostgreSQL, retrying while it is
+ * down: consuming from anywhere else would only be filtered by the fence anyway. */
+static void assign(bk_proc *proc, rd_kafka_topic_partition_list_t *parts)
+{
+    char offsets[256] = "";
+    size_t used = 0;
+    for (int k = 0; k < parts->cnt; k++) {
+        rd_kafka_topic_partition_t *tp = &parts->elems[k];
+        int64_t next = RD_KAFKA_OFFSET_STORED;
+        int backoff = BACKOFF_MIN_MS;
+        bk_err err;
+        bk_err_clear(&err);
+        while (!*proc->stop && bk_store_load_offset(proc->store, tp->partition, &next, &err) != BK_OK) {
+            bk_log_error("event=offset_load_failed partition=%" PRId32 " retry_ms=%d msg=\"%s\"", tp->partition,
+                         backoff, err.msg);
+            bk_err_clear(&err);
+            for (int64_t until = bk_clock_mono_ms() + backoff; !*proc->stop && bk_clock_mono_ms() < until;) {
+                rd_kafka_poll(proc->rk, POLL_MAX_MS); /* sleeps up to 100 ms, serving callbacks */
+            }
+            backoff = backoff * 2 < BACKOFF_MAX_MS ? backoff * 2 : BACKOFF_MAX_MS;
+        }
+        tp->offset = next;
+        int n = snprintf(offsets + used, sizeof(offsets) - used, "%s%" PRId32 ":%" PRId64, k > 0 ? "," : "",
+                         tp->partition, next);
+        used += n > 0 && (size_t)n < sizeof(offsets) - used ? (size_t)n : 0;
+    }
+    rd_kafka_resp_err_t rc = rd_kafka_assign(proc->rk, parts);
+    bk_log_info("event=partitions_assigned offsets=%s err=%s", offsets, rd_kafka_err2str(rc));
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code, rd_kafka_topic_partition_list_t *parts,
+                         void *opaque)
+{
+    bk_proc *proc = opaque;
+    if (code == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        proc->paused = 0;
+        assign(proc, parts);
+        return;
+    }
+    /* Revoked (or an error): finish the batches in hand while they are still ours. What cannot be
+     * committed now is redelivered to the next owner from the stored offset. */
+    for (int k = 0; k < parts->cnt; k++) {
+        int32_t p = parts->elems[k].partition;
+        if (p >= 0 && p < MAX_PARTITIONS && proc->parts[p].n > 0) {
+            if (flush(proc, p) != BK_OK) {
+                bk_log_warn("event=batch_dropped partition=%" PRId32 " n=%zu reason=revoked", p, proc->parts[p].n);
+            }
+            proc->parts[p].n = 0;
+        }
+    }
+    proc->paused = 0;
+    rd_kafka_assign(rk, NULL);
+    bk_log_info("event=partitions_revoked n=%d reason=%s", parts->cnt, rd_kafka_err2str(code));
+}
+
+bk_proc *bk_proc_new(const bk_cfg *cfg, bk_err *err)
+{
+    char errstr[512];
+    bk_proc *proc = calloc(1, sizeof(*proc));
+    rd_kafka_conf_t *conf = NULL;
+    rd_kafka_topic_partition_list_t *topics = NULL;
+    if (proc == NULL) {
+        bk_err_set(err, BK_E_NOMEM, "calloc bk_proc");
+        goto fail;
+    }
+    proc->cfg = cfg;
+    proc->backoff_ms = BACKOFF_MIN_MS;
+    for (int p = 0; p < MAX_PARTITIONS; p++) {
+        proc->parts[p].msgs = calloc((size_t)cfg->batch_max, sizeof(bk_store_msg));
+        if (proc->parts[p].msgs == NULL) {
+            bk_err_set(err, BK_E_NOMEM, "calloc of %d batch slots", cfg->batch_max);
+            goto fail;
+        }
+    }
+    proc->store = bk_store_new(cfg->pg_dsn, cfg->kafka_topic);
+    if (proc->store == NULL) {
+        bk_err_set(err, BK_E_NOMEM, "bk_store_new");
+        goto fail;
+    }
+
+    conf = bk_kafka_conf_new(cfg, "bk-processor", err);
+    if (conf == NULL || bk_kafka_set(conf, "group.id", cfg->group_id, err) != BK_OK ||
+        /* Offsets live in PostgreSQL; Kafka's are written by hand, after each commit, as a hint. */
+        bk_kafka_set(conf, "enable.auto.commit", "false", err) != BK_OK ||
+        bk_kafka_set(conf, "enable.auto.offset.store", "false", err) != BK_OK ||
+        bk_kafka_set(conf, "auto.offset.reset", "earliest", err) != BK_OK ||
+        /* A frozen member loses its partitions within 10 s; the fence covers what it does after. */
+        bk_kafka_set(conf, "session.timeout.ms", "10000", err) != BK_OK ||
+        bk_kafka_set(conf, "heartbeat.interval.ms", "1000", err) != BK_OK ||
+        bk_kafka_set(conf, "fetch.wait.max.ms", "50", err) != BK_OK ||
+        bk_kafka_set(conf, "partition.assignment.strategy", "roundrobin", err) != BK_OK) {
+        goto fail;
+    }
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_opaque(conf, proc);
+    proc->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+    if (proc->rk == NULL) {
+        bk_err_set(err, BK_E_KAFKA, "rd_kafka_new failed: %s", errstr);
+        goto fail;
+    }
+    conf = NULL; /* owned by rk now */
+    rd_kafka_poll_set_consumer(proc->rk);
+
+    topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, cfg->kafka_topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t rc = rd_kafka_subscribe(proc->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (rc != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        bk_err_set(err, BK_E_KAFKA, "rd_kafka_subscribe %s failed: %s", cfg->kafka_topic, rd_kafka_err2str(rc));
+        goto fail;
+    }
+    return proc;
+
+fail:
+    rd_kafka_conf_destroy(conf);
+    bk_proc_free(proc);
+    return NULL;
+}
+
+int bk_proc_run(bk_proc *proc, volatile sig_atomic_t *stop, bk_err *err)
+{
+    (void)err;
+    proc->stop = stop;
+    while (!*stop) {
+        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(proc->rk, poll_timeout(proc));
+        if (rkm != NULL && rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            add_message(proc, rkm);
+        } else if (rkm != NULL && rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            bk_log_warn("event=consume_error partition=%" PRId32 " msg=\"%s\"", rkm->partition,
+                        rd_kafka_message_errstr(rkm));
+        }
+        if (rkm != NULL) {
+            rd_kafka_message_destroy(rkm);
+        }
+        flush_due(proc, 0);
+    }
+
+    /* Drain: commit what is in hand, then leave the group (which revokes our partitions). */
+    bk_log_info("event=draining");
+    proc->paused = 0;
+    flush_due(proc, 1);
+    rd_kafka_resp_err_t rc = rd_kafka_consumer_close(proc->rk);
+    if (rc != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        bk_log_warn("event=consumer_close_failed msg=\"%s\"", rd_kafka_err2str(rc));
+    }
+    return BK_OK;
+}
+
+void bk_proc_free(bk_proc *proc)
+{
+    if (proc == NULL) {
+        return;
+    }
+    if (proc->rk != NULL) {
+        rd_kafka_destroy(proc->rk);
+    }
+    bk_store_free(proc->store);
+    for (int p = 0; p < MAX_PARTITIONS; p++) {
+        free(proc->parts[p].msgs);
+    }
+    free(proc);
+}

@@ -1,0 +1,346 @@
+/* The batch transaction. Statement order matters: the offset row is locked first (two owners of
+ * a partition serialize there and the second sees the first's offset), then the tier row. */
+#include "processor/store.h"
+
+#include "common/clock.h"
+#include "common/db.h"
+#include "common/log.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+
+struct bk_store {
+    bk_db *db;
+    char topic[128];
+    bk_batch_item *items; /* scratch, grown to the largest batch seen */
+    size_t cap_items;
+};
+
+static const bk_db_stmt stmts[] = {
+    {"init_offset", "INSERT INTO partition_offsets (topic, partition, next_offset) VALUES ($1, $2, 0) "
+                    "ON CONFLICT DO NOTHING"},
+    {"lock_offset", "SELECT next_offset FROM partition_offsets WHERE topic = $1 AND partition = $2 FOR UPDATE"},
+    {"lock_tier", "SELECT available FROM tiers WHERE tier = $1 FOR UPDATE"},
+    {"known_ids", "SELECT booking_id FROM bookings WHERE booking_id = ANY ($1::text[])"},
+    /* The rows come as one JSON array: yajl escapes every string, no SQL is ever assembled. */
+    {"insert_bookings",
+     "INSERT INTO bookings (booking_id, tier, quantity, customer, status, reason, amount_cents, created_at, "
+     "kafka_partition, kafka_offset) "
+     "SELECT b.id, t.tier, b.qty, b.customer, b.status, "
+     "CASE WHEN b.status = 'rejected' THEN 'sold_out' END, b.qty::bigint * t.price_cents, "
+     "to_timestamp(b.accepted_ms / 1000.0), $2, b.off "
+     "FROM jsonb_to_recordset($3::jsonb) AS b(id text, qty int, customer text, status text, accepted_ms bigint, "
+     "off bigint) JOIN tiers t ON t.tier = $1 "
+     "ON CONFLICT (booking_id) DO NOTHING"},
+    /* The guarded decrement: even if our arithmetic were wrong, no row ever goes below zero. */
+    {"decrement", "UPDATE tiers SET available = available - $2 WHERE tier = $1 AND available >= $2"},
+    {"dead_letter", "INSERT INTO dead_letters (topic, partition, kafka_offset, payload, error) "
+                    "VALUES ($1, $2, $3, decode($4, 'hex'), $5) ON CONFLICT DO NOTHING"},
+    {"store_offset", "UPDATE partition_offsets SET next_offset = $3, updated_at = now() "
+                     "WHERE topic = $1 AND partition = $2"},
+    /* Wakes every ingress waiting on an outcome; delivered only at commit. */
+    {"notify", "SELECT pg_notify('bk_decided', $1)"},
+};
+
+bk_store *bk_store_new(const char *dsn, const char *topic)
+{
+    bk_store *store = calloc(1, sizeof(*store));
+    if (store == NULL) {
+        return NULL;
+    }
+    snprintf(store->topic, sizeof(store->topic), "%s", topic);
+    store->db = bk_db_new(dsn, stmts, (int)(sizeof(stmts) / sizeof(stmts[0])));
+    if (store->db == NULL) {
+        free(store);
+        return NULL;
+    }
+    return store;
+}
+
+void bk_store_free(bk_store *store)
+{
+    if (store == NULL) {
+        return;
+    }
+    bk_db_free(store->db);
+    free(store->items);
+    free(store);
+}
+
+int bk_store_connect(bk_store *store, bk_err *err)
+{
+    return bk_db_connect(store->db, err);
+}
+
+/* Runs a statement whose result we only need to succeed. */
+static int run(bk_store *store, const char *name, int n, const char *const *values, bk_err *err)
+{
+    PGresult *res = NULL;
+    int rc = bk_db_exec(store->db, name, n, values, &res, err);
+    PQclear(res);
+    return rc;
+}
+
+int bk_store_load_offset(bk_store *store, int32_t partition, int64_t *next_offset, bk_err *err)
+{
+    char part[16];
+    snprintf(part, sizeof(part), "%" PRId32, partition);
+    const char *values[] = {store->topic, part};
+    PGresult *res = NULL;
+
+    int rc = bk_db_connect(store->db, err);
+    if (rc == BK_OK) {
+        rc = run(store, "init_offset", 2, values, err);
+    }
+    if (rc == BK_OK) {
+        rc = bk_db_exec(store->db, "lock_offset", 2, values, &res, err);
+    }
+    if (rc == BK_OK) {
+        *next_offset = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* Builds the text array literal {id,id,...} of the decodable ids at or past the fence. Ids are
+ * base64url, so no element needs quoting. */
+static char *ids_literal(const bk_store_msg *msgs, size_t n, int64_t stored)
+{
+    char *lit = malloc(n * (BK_ID_LEN + 1) + 3);
+    if (lit == NULL) {
+        return NULL;
+    }
+    size_t len = 0;
+    lit[len++] = '{';
+    for (size_t k = 0; k < n; k++) {
+        if (msgs[k].decoded && msgs[k].offset >= stored) {
+            if (len > 1) {
+                lit[len++] = ',';
+            }
+            memcpy(lit + len, msgs[k].msg.booking_id, BK_ID_LEN);
+            len += BK_ID_LEN;
+        }
+    }
+    lit[len++] = '}';
+    lit[len] = '\0';
+    return lit;
+}
+
+/* Sets items[k].known for every id that already has a row. */
+static int mark_known(bk_store *store, const bk_store_msg *msgs, size_t n, int64_t stored, bk_err *err)
+{
+    char *lit = ids_literal(msgs, n, stored);
+    if (lit == NULL) {
+        return bk_err_set(err, BK_E_NOMEM, "ids literal of %zu ids", n);
+    }
+    const char *values[] = {lit};
+    PGresult *res = NULL;
+    int rc = bk_db_exec(store->db, "known_ids", 1, values, &res, err);
+    for (int row = 0; rc == BK_OK && row < PQntuples(res); row++) {
+        const char *id = PQgetvalue(res, row, 0);
+        for (size_t k = 0; k < n; k++) {
+            if (msgs[k].decoded && strcmp(msgs[k].msg.booking_id, id) == 0) {
+                store->items[k].known = 1;
+            }
+        }
+    }
+    PQclear(res);
+    free(lit);
+    return rc;
+}
+
+static int gen_key_str(yajl_gen g, const char *key, const char *value)
+{
+    return yajl_gen_string(g, (const unsigned char *)key, strlen(key)) == yajl_gen_status_ok &&
+           yajl_gen_string(g, (const unsigned char *)value, strlen(value)) == yajl_gen_status_ok;
+}
+
+static int gen_key_int(yajl_gen g, const char *key, long long value)
+{
+    return yajl_gen_string(g, (const unsigned char *)key, strlen(key)) == yajl_gen_status_ok &&
+           yajl_gen_integer(g, value) == yajl_gen_status_ok;
+}
+
+/* Inserts the confirmed and rejected bookings; fails if any already existed (a booking with the
+ * same id committed by another partition's transaction since mark_known): the caller retries. */
+static int insert_bookings(bk_store *store, int32_t partition, const bk_tier *tier, const bk_store_msg *msgs,
+                           size_t n, size_t n_rows, bk_err *err)
+{
+    int rc = BK_OK;
+    PGresult *res = NULL;
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (g == NULL) {
+        return bk_err_set(err, BK_E_NOMEM, "yajl_gen_alloc failed");
+    }
+    int ok = yajl_gen_array_open(g) == yajl_gen_status_ok;
+    for (size_t k = 0; ok && k < n; k++) {
+        bk_verdict v = msgs[k].verdict;
+        if (v != BK_VERDICT_CONFIRMED && v != BK_VERDICT_REJECTED) {
+            continue;
+        }
+        const bk_msg *m = &msgs[k].msg;
+        ok = yajl_gen_map_open(g) == yajl_gen_status_ok && gen_key_str(g, "id", m->booking_id) &&
+             gen_key_int(g, "qty", m->quantity) &&
+             (!m->has_customer || gen_key_str(g, "customer", m->customer)) &&
+             gen_key_str(g, "status", v == BK_VERDICT_CONFIRMED ? "confirmed" : "rejected") &&
+             gen_key_int(g, "accepted_ms", m->accepted_at_ms) && gen_key_int(g, "off", msgs[k].offset) &&
+             yajl_gen_map_close(g) == yajl_gen_status_ok;
+    }
+    ok = ok && yajl_gen_array_close(g) == yajl_gen_status_ok;
+
+    const unsigned char *json = NULL;
+    size_t json_len = 0;
+    if (!ok || yajl_gen_get_buf(g, &json, &json_len) != yajl_gen_status_ok) {
+        rc = bk_err_set(err, BK_E_INVAL, "yajl_gen of %zu booking rows failed, partition=%" PRId32, n_rows, partition);
+        goto out;
+    }
+    char part[16];
+    snprintf(part, sizeof(part), "%" PRId32, partition);
+    const char *values[] = {tier->code, part, (const char *)json};
+    rc = bk_db_exec(store->db, "insert_bookings", 3, values, &res, err);
+    if (rc == BK_OK && strtoull(PQcmdTuples(res), NULL, 10) != n_rows) {
+        rc = bk_err_set(err, BK_E_DB, "insert_bookings stored %s of %zu rows: a booking id was decided concurrently, "
+                        "partition=%" PRId32, PQcmdTuples(res), n_rows, partition);
+    }
+out:
+    PQclear(res);
+    yajl_gen_free(g);
+    return rc;
+}
+
+static int dead_letter(bk_store *store, int32_t partition, const bk_store_msg *m, bk_err *err)
+{
+    static const char hex[] = "0123456789abcdef";
+    char payload_hex[2 * BK_STORE_PAYLOAD_MAX + 1];
+    for (size_t k = 0; k < m->payload_len; k++) {
+        payload_hex[2 * k] = hex[(unsigned char)m->payload[k] >> 4];
+        payload_hex[2 * k + 1] = hex[(unsigned char)m->payload[k] & 15];
+    }
+    payload_hex[2 * m->payload_len] = '\0';
+    char part[16], off[24];
+    snprintf(part, sizeof(part), "%" PRId32, partition);
+    snprintf(off, sizeof(off), "%" PRId64, m->offset);
+    const char *values[] = {store->topic, part, off, payload_hex, m->error};
+    bk_log_warn("event=dead_letter topic=%s partition=%s offset=%s error=\"%s\"", store->topic, part, off, m->error);
+    return run(store, "dead_letter", 5, values, err);
+}
+
+/* The body of the transaction; the caller wraps it in BEGIN and COMMIT/ROLLBACK. */
+static int apply_locked(bk_store *store, int32_t partition, const bk_tier *tier, bk_store_msg *msgs, size_t n,
+                        bk_store_stats *stats, bk_err *err)
+{
+    char part[16];
+    snprintf(part, sizeof(part), "%" PRId32, partition);
+    const char *offset_key[] = {store->topic, part};
+    PGresult *res = NULL;
+
+    /* The fence: every message below the stored offset was applied, by us or by another owner. */
+    int rc = bk_db_exec(store->db, "lock_offset", 2, offset_key, &res, err);
+    if (rc != BK_OK) {
+        return rc;
+    }
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return bk_err_set(err, BK_E_DB, "no partition_offsets row, partition=%s", part);
+    }
+    int64_t stored = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    stats->stored_offset = stored;
+
+    size_t n_decoded = 0;
+    for (size_t k = 0; k < n; k++) {
+        store->items[k] = (bk_batch_item){
+            .offset = msgs[k].offset,
+            .booking_id = msgs[k].msg.booking_id,
+            .quantity = msgs[k].msg.quantity,
+            .verdict = msgs[k].decoded ? BK_VERDICT_PENDING : BK_VERDICT_UNDECODABLE,
+        };
+        n_decoded += msgs[k].decoded && msgs[k].offset >= stored;
+    }
+
+    int32_t available = 0;
+    if (n_decoded > 0) {
+        rc = mark_known(store, msgs, n, stored, err);
+        const char *tier_key[] = {tier->code};
+        if (rc == BK_OK) {
+            rc = bk_db_exec(store->db, "lock_tier", 1, tier_key, &res, err);
+        }
+        if (rc == BK_OK) {
+            available = (int32_t)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+        }
+        PQclear(res);
+    }
+    bk_batch_result *r = &stats->result;
+    if (rc == BK_OK) {
+        rc = bk_batch_decide(store->items, n, available, stored, r, err);
+    }
+    for (size_t k = 0; rc == BK_OK && k < n; k++) {
+        msgs[k].verdict = store->items[k].verdict;
+    }
+    if (rc == BK_OK && r->n_confirmed + r->n_rejected > 0) {
+        rc = insert_bookings(store, partition, tier, msgs, n, r->n_confirmed + r->n_rejected, err);
+    }
+    if (rc == BK_OK && r->seats_sold > 0) {
+        char seats[16];
+        snprintf(seats, sizeof(seats), "%" PRId32, r->seats_sold);
+        const char *values[] = {tier->code, seats};
+        rc = bk_db_exec(store->db, "decrement", 2, values, &res, err);
+        if (rc == BK_OK && strcmp(PQcmdTuples(res), "1") != 0) {
+            rc = bk_err_set(err, BK_E_DB, "guarded decrement of %s seats matched no row, tier=%s", seats, tier->code);
+        }
+        PQclear(res);
+    }
+    for (size_t k = 0; rc == BK_OK && k < n; k++) {
+        if (msgs[k].verdict == BK_VERDICT_UNDECODABLE) {
+            rc = dead_letter(store, partition, &msgs[k], err);
+        }
+    }
+    if (rc == BK_OK && r->next_offset > stored) {
+        char next[24];
+        snprintf(next, sizeof(next), "%" PRId64, r->next_offset);
+        const char *values[] = {store->topic, part, next};
+        rc = run(store, "store_offset", 3, values, err);
+    }
+    if (rc == BK_OK && r->n_confirmed + r->n_rejected > 0) {
+        const char *values[] = {part};
+        rc = run(store, "notify", 1, values, err);
+    }
+    return rc;
+}
+
+int bk_store_apply(bk_store *store, int32_t partition, const bk_tier *tier, bk_store_msg *msgs, size_t n,
+                   bk_store_stats *stats, bk_err *err)
+{
+    memset(stats, 0, sizeof(*stats));
+    if (n > store->cap_items) {
+        bk_batch_item *items = realloc(store->items, n * sizeof(*items));
+        if (items == NULL) {
+            return bk_err_set(err, BK_E_NOMEM, "realloc of %zu batch items", n);
+        }
+        store->items = items;
+        store->cap_items = n;
+    }
+    /* A partition without a tier can only carry dead letters: decode already failed them all. */
+    for (size_t k = 0; tier == NULL && k < n; k++) {
+        if (msgs[k].decoded) {
+            return bk_err_set(err, BK_E_INVAL, "decoded message on partition=%" PRId32 " without a tier", partition);
+        }
+    }
+
+    int rc = bk_db_connect(store->db, err);
+    if (rc == BK_OK) {
+        rc = bk_db_command(store->db, "BEGIN", err);
+    }
+    if (rc == BK_OK) {
+        rc = apply_locked(store, partition, tier, msgs, n, stats, err);
+        if (rc == BK_OK) {
+            rc = bk_db_command(store->db, "COMMIT", err);
+        } else {
+            bk_db_rollback(store->db);
+        }
+    }
+    return rc;
+}
