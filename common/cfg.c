@@ -125,8 +125,10 @@ void bk_cfg_log(const bk_cfg *cfg)
         const setting *s = &settings[k];
         const char *src = (const char *)cfg + s->offset;
         char value[1100];
-        if (s->type == T_INT || s->type == T_LEVEL) {
+        if (s->type == T_INT) {
             snprintf(value, sizeof(value), "%d", *(const int *)(const void *)src);
+        } else if (s->type == T_LEVEL) {
+            snprintf(value, sizeof(value), "%s", bk_log_level_name(*(const int *)(const void *)src));
         } else if (s->type == T_SECRET) {
             snprintf(value, sizeof(value), "***");
         } else if (s->type == T_DSN) {

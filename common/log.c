@@ -31,6 +31,11 @@ int bk_log_level_parse(const char *name)
     return BK_E_INVAL;
 }
 
+const char *bk_log_level_name(int level)
+{
+    return level_names[level];
+}
+
 int bk_log_enabled(int level)
 {
     return level >= log_level;

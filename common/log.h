@@ -14,6 +14,9 @@ void bk_log_init(const char *service, int level);
 /* Parses "debug", "info", "warn" or "error"; returns the level or BK_E_INVAL. */
 int bk_log_level_parse(const char *name);
 
+/* The name of a level ("info"). */
+const char *bk_log_level_name(int level);
+
 /* True when a line at this level would be written (to skip building expensive fields). */
 int bk_log_enabled(int level);
 

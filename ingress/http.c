@@ -433,11 +433,11 @@ bk_http *bk_http_new(const bk_cfg *cfg, const bk_id_key *key, bk_err *err)
     /* epoll, not select: libmicrohttpd's default limit is FD_SETSIZE (about 1,020 connections). */
     http->daemon = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, (uint16_t)cfg->http_port, NULL,
-        NULL, on_request, http, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)cfg->http_threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->http_max_conns,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_conn_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http,
-        MHD_OPTION_END);
+        NULL, on_request, http, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->http_max_conns, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->http_conn_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, http, MHD_OPTION_END);
     if (http->daemon == NULL) {
         bk_err_set(err, BK_E_IO, "MHD_start_daemon failed on %s:%d", cfg->http_addr, cfg->http_port);
         goto fail;
