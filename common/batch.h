@@ -31,13 +31,13 @@ typedef struct bk_batch_item {
 } bk_batch_item;
 
 typedef struct bk_batch_result {
-    int32_t seats_sold;     /* seats confirmed by this batch: the guarded decrement's amount */
+    int32_t seats_sold; /* seats confirmed by this batch: the guarded decrement's amount */
     size_t n_confirmed;
     size_t n_rejected;
     size_t n_duplicate;
-    size_t n_undecodable;   /* undecodable messages at or past the stored offset: to dead-letter */
-    size_t n_applied;       /* messages skipped because the stored offset is past them */
-    int64_t next_offset;    /* the offset to store: max(stored, last offset + 1) */
+    size_t n_undecodable; /* undecodable messages at or past the stored offset: to dead-letter */
+    size_t n_applied;     /* messages skipped because the stored offset is past them */
+    int64_t next_offset;  /* the offset to store: max(stored, last offset + 1) */
 } bk_batch_result;
 
 /* Decides items[0..n_items) against `available` seats and the partition's stored next offset.

@@ -3,6 +3,7 @@
 
 #include "common/log.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -22,8 +23,10 @@ typedef struct setting {
     size_t size;   /* strings: the buffer's size */
 } setting;
 
+/* clang-format off */
 #define INT(name, field, def, min, max) {name, T_INT, def, min, max, offsetof(bk_cfg, field), sizeof(int)}
 #define STR(name, type, field, def, min) {name, type, def, min, 0, offsetof(bk_cfg, field), sizeof(((bk_cfg *)0)->field)}
+/* clang-format on */
 
 static const setting settings[] = {
     STR("BK_HTTP_ADDR", T_STR, http_addr, "0.0.0.0", 1),
@@ -97,24 +100,108 @@ int bk_cfg_load(bk_cfg *cfg, bk_cfg_lookup lookup, bk_err *err)
     return BK_OK;
 }
 
+/* Appends n bytes of s to out (len bytes, used so far), truncating; out stays terminated. */
+static size_t append(char *out, size_t len, size_t used, const char *s, size_t n)
+{
+    if (len == 0 || used >= len - 1) {
+        return used;
+    }
+    size_t room = len - 1 - used;
+    size_t k = n < room ? n : room;
+    memcpy(out + used, s, k);
+    out[used + k] = '\0';
+    return used + k;
+}
+
+/* libpq's keywords that hold secrets: password, sslpassword. */
+static int is_secret_keyword(const char *kw, size_t len)
+{
+    return len >= 8 && memcmp(kw + len - 8, "password", 8) == 0;
+}
+
 void bk_cfg_mask_dsn(const char *dsn, char *out, size_t len)
 {
-    /* URI form: scheme://user:password@host/... — mask what sits between ':' and '@'. */
+    size_t used = 0;
+    if (len > 0) {
+        out[0] = '\0';
+    }
+    const char *p = dsn;
+    /* URI form: scheme://user:password@host/...?key=value&... */
     const char *scheme = strstr(dsn, "://");
-    const char *at = scheme != NULL ? strchr(scheme + 3, '@') : NULL;
-    const char *colon = at != NULL ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
-    if (colon != NULL) {
-        snprintf(out, len, "%.*s:***%s", (int)(colon - dsn), dsn, at);
+    if (scheme != NULL) {
+        const char *auth = scheme + 3;
+        size_t auth_len = strcspn(auth, "/?");
+        const char *at = memchr(auth, '@', auth_len);
+        const char *colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+        if (colon != NULL) {
+            used = append(out, len, used, dsn, (size_t)(colon - dsn) + 1);
+            used = append(out, len, used, "***", 3);
+            p = at;
+        }
+        /* Query parameters: mask the value of any *password up to the next '&'. */
+        while (*p != '\0') {
+            size_t n = strcspn(p, "?&");
+            used = append(out, len, used, p, n);
+            p += n;
+            if (*p == '\0') {
+                break;
+            }
+            used = append(out, len, used, p, 1);
+            p++;
+            const char *kw = p;
+            size_t kw_len = strcspn(p, "=&");
+            if (kw[kw_len] == '=' && is_secret_keyword(kw, kw_len)) {
+                used = append(out, len, used, kw, kw_len + 1);
+                used = append(out, len, used, "***", 3);
+                p = kw + kw_len + 1;
+                p += strcspn(p, "&");
+            }
+        }
         return;
     }
-    /* key=value form: mask the value of password=. */
-    const char *pw = strstr(dsn, "password=");
-    if (pw != NULL) {
-        const char *end = strchr(pw, ' ');
-        snprintf(out, len, "%.*spassword=***%s", (int)(pw - dsn), dsn, end != NULL ? end : "");
-        return;
+    /* key=value form (libpq): blanks around '=' are allowed, a value may be single-quoted with
+     * backslash escapes. Copy everything but the values of secret keywords. */
+    while (*p != '\0') {
+        const char *start = p;
+        while (isspace((unsigned char)*p)) {
+            p++;
+        }
+        const char *kw = p;
+        while (*p != '\0' && *p != '=' && !isspace((unsigned char)*p)) {
+            p++;
+        }
+        size_t kw_len = (size_t)(p - kw);
+        while (isspace((unsigned char)*p)) {
+            p++;
+        }
+        if (*p == '=') {
+            p++;
+            while (isspace((unsigned char)*p)) {
+                p++;
+            }
+        }
+        const char *value = p;
+        if (*p == '\'') {
+            for (p++; *p != '\0' && *p != '\''; p++) {
+                if (*p == '\\' && p[1] != '\0') {
+                    p++;
+                }
+            }
+            if (*p == '\'') {
+                p++;
+            }
+        } else {
+            while (*p != '\0' && !isspace((unsigned char)*p)) {
+                p++;
+            }
+        }
+        used = append(out, len, used, start, (size_t)(value - start));
+        if (is_secret_keyword(kw, kw_len)) {
+            used = append(out, len, used, "***", 3);
+        } else {
+            used = append(out, len, used, value, (size_t)(p - value));
+        }
     }
-    snprintf(out, len, "%s", dsn);
 }
 
 void bk_cfg_log(const bk_cfg *cfg)

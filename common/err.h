@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#define BK_WARN_UNUSED __attribute__((warn_unused_result))
+#define BK_WARN_UNUSED  __attribute__((warn_unused_result))
 #define BK_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 enum {
@@ -25,9 +25,9 @@ enum {
 #define BK_ERR_MSG_MAX 512
 
 typedef struct bk_err {
-    int code;                  /* BK_OK until the first error */
-    char field[32];            /* the input field at fault, "" if none */
-    char msg[BK_ERR_MSG_MAX];  /* lowercase, no newline; names the failing call and the ids */
+    int code;                 /* BK_OK until the first error */
+    char field[32];           /* the input field at fault, "" if none */
+    char msg[BK_ERR_MSG_MAX]; /* lowercase, no newline; names the failing call and the ids */
 } bk_err;
 
 /* Resets err to BK_OK (NULL-safe). */

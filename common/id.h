@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BK_ID_LEN 32       /* characters, without the terminator */
-#define BK_ID_NONCE_LEN 16 /* bytes */
+#define BK_ID_LEN        32 /* characters, without the terminator */
+#define BK_ID_NONCE_LEN  16 /* bytes */
 #define BK_ID_SECRET_MIN 16
 #define BK_ID_SECRET_MAX 256
 

@@ -2,6 +2,7 @@
 #include "common/json.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,9 +78,55 @@ static int on_number(void *ctx, const char *s, size_t len)
     return st->problem == NULL;
 }
 
+/* yajl checks only the shape of each UTF-8 sequence. PostgreSQL also rejects overlong forms,
+ * surrogates (raw, or decoded from a lone \uDC00 escape) and code points past U+10FFFF, so a
+ * string we accept must pass its rules too. */
+static int utf8_valid(const unsigned char *s, size_t len)
+{
+    for (size_t k = 0; k < len;) {
+        unsigned char c = s[k];
+        size_t n_cont;
+        uint32_t cp;
+        if (c < 0x80) {
+            k++;
+            continue;
+        } else if (c >= 0xc2 && c <= 0xdf) {
+            n_cont = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n_cont = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n_cont = 3;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (len - k <= n_cont) {
+            return 0;
+        }
+        for (size_t i = 1; i <= n_cont; i++) {
+            if ((s[k + i] & 0xc0) != 0x80) {
+                return 0;
+            }
+            cp = cp << 6 | (s[k + i] & 0x3f);
+        }
+        if ((n_cont == 2 && cp < 0x800) || (n_cont == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff)) {
+            return 0;
+        }
+        k += n_cont + 1;
+    }
+    return 1;
+}
+
 static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
     parse_state *st = ctx;
+    if (!utf8_valid(s, len)) {
+        st->problem = "body is not valid JSON: invalid UTF-8 in a string";
+        return 0;
+    }
     bk_json_field *f = value_slot(st, BK_JSON_STRING);
     if (f != NULL) {
         size_t kept = len < BK_JSON_STR_MAX ? len : BK_JSON_STR_MAX;
@@ -101,6 +148,10 @@ static int on_start_map(void *ctx)
 static int on_map_key(void *ctx, const unsigned char *key, size_t len)
 {
     parse_state *st = ctx;
+    if (!utf8_valid(key, len)) {
+        st->problem = "body is not valid JSON: invalid UTF-8 in a key";
+        return 0;
+    }
     if (st->depth != 1) {
         return 1;
     }
@@ -192,7 +243,7 @@ int bk_json_parse_object(const char *buf, size_t len, bk_json_field *fields, siz
 
 const char *bk_json_type_name(bk_json_type type)
 {
-    static const char *const names[] = {"absent", "null",   "a boolean", "an integer",
-                                        "a number", "a string", "an array", "an object"};
+    static const char *const names[] = {"absent",   "null",     "a boolean", "an integer",
+                                        "a number", "a string", "an array",  "an object"};
     return names[type];
 }

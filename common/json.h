@@ -25,10 +25,10 @@ typedef enum bk_json_type {
 } bk_json_type;
 
 typedef struct bk_json_field {
-    const char *name;  /* in: the key */
-    bk_json_type type; /* out */
-    long long i;       /* out: BK_JSON_INT value, BK_JSON_BOOL as 0/1 */
-    size_t len;        /* out: BK_JSON_STRING length in bytes (may exceed what was kept) */
+    const char *name;              /* in: the key */
+    bk_json_type type;             /* out */
+    long long i;                   /* out: BK_JSON_INT value, BK_JSON_BOOL as 0/1 */
+    size_t len;                    /* out: BK_JSON_STRING length in bytes (may exceed what was kept) */
     char str[BK_JSON_STR_MAX + 1]; /* out: BK_JSON_STRING bytes, NUL-terminated, truncated to the cap */
 } bk_json_field;
 

@@ -25,8 +25,8 @@ int bk_log_enabled(int level);
 void bk_log(int level, const char *fmt, ...) BK_PRINTF(2, 3);
 
 #define bk_log_debug(...) bk_log(BK_LOG_DEBUG, __VA_ARGS__)
-#define bk_log_info(...) bk_log(BK_LOG_INFO, __VA_ARGS__)
-#define bk_log_warn(...) bk_log(BK_LOG_WARN, __VA_ARGS__)
+#define bk_log_info(...)  bk_log(BK_LOG_INFO, __VA_ARGS__)
+#define bk_log_warn(...)  bk_log(BK_LOG_WARN, __VA_ARGS__)
 #define bk_log_error(...) bk_log(BK_LOG_ERROR, __VA_ARGS__)
 
 #endif

@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BK_MSG_VERSION 1
-#define BK_MSG_MAX 1024          /* encoded size cap; a full-length customer fits */
+#define BK_MSG_VERSION      1
+#define BK_MSG_MAX          1024 /* encoded size cap; a full-length customer fits */
 #define BK_MSG_QUANTITY_MAX 1000 /* hard cap on decode, whatever the ingress's per-order limit */
 
 typedef struct bk_msg {

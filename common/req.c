@@ -11,13 +11,17 @@
 enum { F_TIER, F_QUANTITY, F_CUSTOMER, N_FIELDS };
 
 /* Counts UTF-8 code points of a string yajl already validated; -1 if it holds a control
- * character (C0 or DEL), which has no place in a name printed on a ticket. */
+ * character (C0, DEL or C1), which has no place in a name printed on a ticket. */
 static long count_chars(const char *s, size_t len)
 {
     long n = 0;
     for (size_t k = 0; k < len; k++) {
         unsigned char c = (unsigned char)s[k];
         if (c < 0x20 || c == 0x7f) {
+            return -1;
+        }
+        /* C1 controls U+0080..U+009F are C2 80..C2 9F. */
+        if (c == 0xc2 && k + 1 < len && (unsigned char)s[k + 1] <= 0x9f) {
             return -1;
         }
         n += (c & 0xc0) != 0x80;
@@ -43,8 +47,7 @@ static int check_tier(const bk_json_field *f, bk_book_req *out, bk_err *err)
 static int check_quantity(const bk_json_field *f, int max_quantity, bk_book_req *out, bk_err *err)
 {
     if (f->type != BK_JSON_INT || f->i < 1 || f->i > max_quantity) {
-        return bk_err_set_field(err, BK_E_INVAL, "quantity", "quantity must be an integer from 1 to %d",
-                                max_quantity);
+        return bk_err_set_field(err, BK_E_INVAL, "quantity", "quantity must be an integer from 1 to %d", max_quantity);
     }
     out->quantity = (int)f->i;
     return BK_OK;
@@ -118,10 +121,12 @@ int bk_req_parse_wait(const char *value, int *wait_ms, bk_err *err)
     }
     size_t len = strlen(value);
     int ms = 0;
-    int ok = len >= 1 && len <= 4;
+    int ok = len >= 1;
     for (size_t k = 0; ok && k < len; k++) {
         ok = value[k] >= '0' && value[k] <= '9';
-        ms = ms * 10 + (value[k] - '0');
+        if (ms <= BK_REQ_WAIT_MAX_MS) { /* past the cap it stays past: no overflow, any length */
+            ms = ms * 10 + (value[k] - '0');
+        }
     }
     if (!ok || ms > BK_REQ_WAIT_MAX_MS) {
         return bk_err_set_field(err, BK_E_INVAL, "wait", "wait must be an integer number of milliseconds from 0 to %d",

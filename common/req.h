@@ -9,11 +9,11 @@
 
 #include <stddef.h>
 
-#define BK_REQ_BODY_MAX 4096        /* bytes; larger bodies get 413 */
-#define BK_REQ_CUSTOMER_MAX 128     /* characters (code points), not bytes */
-#define BK_REQ_CUSTOMER_BYTES 512   /* 128 characters of at most 4 UTF-8 bytes */
-#define BK_REQ_IDEM_KEY_MAX 64
-#define BK_REQ_WAIT_MAX_MS 5000
+#define BK_REQ_BODY_MAX       4096 /* bytes; larger bodies get 413 */
+#define BK_REQ_CUSTOMER_MAX   128  /* characters (code points), not bytes */
+#define BK_REQ_CUSTOMER_BYTES 512  /* 128 characters of at most 4 UTF-8 bytes */
+#define BK_REQ_IDEM_KEY_MAX   64
+#define BK_REQ_WAIT_MAX_MS    5000
 
 typedef struct bk_book_req {
     const bk_tier *tier;

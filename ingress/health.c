@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#define PERIOD_MS 1000
+#define PERIOD_MS        1000
 #define KAFKA_TIMEOUT_MS 1000
 
 struct bk_health {

@@ -26,7 +26,7 @@
 #include <string.h>
 
 #define RECENT_SLOTS (1 << 16)
-#define DRAIN_MS 2000
+#define DRAIN_MS     2000
 
 struct bk_http {
     const bk_cfg *cfg;
@@ -45,12 +45,12 @@ typedef enum route { R_HEALTH, R_TICKETS, R_BOOK, R_BOOKING, R_STATIC, R_UNKNOWN
 
 /* How a suspended request ended, set by another thread before it resumes the connection. */
 typedef enum outcome {
-    O_NONE,       /* not suspended yet */
-    O_WAITING,    /* suspended: publishing, or waiting for the outcome */
-    O_ACCEPTED,   /* the broker acknowledged; not decided within ?wait */
+    O_NONE,        /* not suspended yet */
+    O_WAITING,     /* suspended: publishing, or waiting for the outcome */
+    O_ACCEPTED,    /* the broker acknowledged; not decided within ?wait */
     O_UNAVAILABLE, /* the broker did not acknowledge: nothing promised */
-    O_DECIDED,    /* the booking is final */
-    O_PENDING,    /* GET ?wait ran out while pending */
+    O_DECIDED,     /* the booking is final */
+    O_PENDING,     /* GET ?wait ran out while pending */
 } outcome;
 
 typedef struct request {
@@ -289,9 +289,11 @@ static enum MHD_Result handle_resumed(request *req)
  * answered, 0 when the request proceeds. */
 static int check_headers(request *req, const char *method, enum MHD_Result *ret)
 {
-    static const char *const allow[] = {
-        [R_HEALTH] = "GET, HEAD", [R_TICKETS] = "GET, HEAD", [R_BOOK] = "POST", [R_BOOKING] = "GET, HEAD",
-        [R_STATIC] = "GET, HEAD"};
+    static const char *const allow[] = {[R_HEALTH] = "GET, HEAD",
+                                        [R_TICKETS] = "GET, HEAD",
+                                        [R_BOOK] = "POST",
+                                        [R_BOOKING] = "GET, HEAD",
+                                        [R_STATIC] = "GET, HEAD"};
     bk_err err;
     bk_err_clear(&err);
     int want_post = req->route == R_BOOK;
@@ -434,10 +436,9 @@ bk_http *bk_http_new(const bk_cfg *cfg, const bk_id_key *key, bk_err *err)
     http->daemon = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, (uint16_t)cfg->http_port, NULL,
         NULL, on_request, http, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->http_max_conns, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)cfg->http_conn_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, http, MHD_OPTION_END);
+        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)cfg->http_max_conns, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_conn_timeout_s,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_END);
     if (http->daemon == NULL) {
         bk_err_set(err, BK_E_IO, "MHD_start_daemon failed on %s:%d", cfg->http_addr, cfg->http_port);
         goto fail;

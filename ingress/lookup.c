@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BOOKING_COLUMNS                                                                                        \
-    "booking_id, tier, quantity, status, coalesce(reason, ''), amount_cents, coalesce(customer, ''), "         \
-    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "                            \
+#define BOOKING_COLUMNS                                                                                                \
+    "booking_id, tier, quantity, status, coalesce(reason, ''), amount_cents, coalesce(customer, ''), "                 \
+    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "                                    \
     "to_char(decided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
 static const bk_db_stmt stmts[] = {

@@ -94,8 +94,7 @@ fail:
 int bk_pub_send(bk_pub *pub, int32_t partition, const char *key, const void *payload, size_t len, void *opaque,
                 bk_err *err)
 {
-    int rc = rd_kafka_produce(pub->rkt, partition, RD_KAFKA_MSG_F_COPY, (void *)payload, len, key, strlen(key),
-                              opaque);
+    int rc = rd_kafka_produce(pub->rkt, partition, RD_KAFKA_MSG_F_COPY, (void *)payload, len, key, strlen(key), opaque);
     if (rc != 0) {
         return bk_err_set(err, BK_E_KAFKA, "rd_kafka_produce failed: %s, partition=%d key=%s",
                           rd_kafka_err2str(rd_kafka_last_error()), partition, key);

@@ -14,8 +14,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#define TICK_MS 100
-#define RECHECK_MS 500  /* look up waiters even without a notification: covers reconnect gaps */
+#define TICK_MS      100
+#define RECHECK_MS   500 /* look up waiters even without a notification: covers reconnect gaps */
 #define RECONNECT_MS 1000
 
 typedef struct waiter {

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #define MAX_PARTITIONS 16
-#define POLL_MAX_MS 100
+#define POLL_MAX_MS    100
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 
@@ -30,9 +30,9 @@ struct bk_proc {
     bk_store *store;
     part_batch parts[MAX_PARTITIONS];
     volatile sig_atomic_t *stop;
-    int paused;        /* PostgreSQL failed: consumption paused until a batch commits */
-    int backoff_ms;    /* the next retry delay while paused */
-    int64_t retry_at;  /* monotonic ms of the next attempt while paused */
+    int paused;       /* PostgreSQL failed: consumption paused until a batch commits */
+    int backoff_ms;   /* the next retry delay while paused */
+    int64_t retry_at; /* monotonic ms of the next attempt while paused */
 };
 
 static const char *verdict_name(bk_verdict v)
@@ -101,8 +101,8 @@ static int flush(bk_proc *proc, int32_t p)
                 p, b->msgs[0].offset, r->next_offset, b->n, r->n_confirmed, r->n_rejected, r->n_duplicate,
                 r->n_undecodable, r->n_applied, r->seats_sold, bk_clock_mono_ms() - started);
     if (r->n_applied > 0) {
-        bk_log_warn("event=fenced partition=%" PRId32 " stored_offset=%" PRId64 " skipped=%zu", p,
-                    stats.stored_offset, r->n_applied);
+        bk_log_warn("event=fenced partition=%" PRId32 " stored_offset=%" PRId64 " skipped=%zu", p, stats.stored_offset,
+                    r->n_applied);
     }
     commit_advisory(proc, p, r->next_offset);
     b->n = 0;
@@ -208,8 +208,7 @@ static void assign(bk_proc *proc, rd_kafka_topic_partition_list_t *parts)
     bk_log_info("event=partitions_assigned offsets=%s err=%s", offsets, rd_kafka_err2str(rc));
 }
 
-static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code, rd_kafka_topic_partition_list_t *parts,
-                         void *opaque)
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code, rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     bk_proc *proc = opaque;
     if (code == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {

@@ -166,8 +166,8 @@ static int gen_key_int(yajl_gen g, const char *key, long long value)
 
 /* Inserts the confirmed and rejected bookings; fails if any already existed (a booking with the
  * same id committed by another partition's transaction since mark_known): the caller retries. */
-static int insert_bookings(bk_store *store, int32_t partition, const bk_tier *tier, const bk_store_msg *msgs,
-                           size_t n, size_t n_rows, bk_err *err)
+static int insert_bookings(bk_store *store, int32_t partition, const bk_tier *tier, const bk_store_msg *msgs, size_t n,
+                           size_t n_rows, bk_err *err)
 {
     int rc = BK_OK;
     PGresult *res = NULL;
@@ -183,8 +183,7 @@ static int insert_bookings(bk_store *store, int32_t partition, const bk_tier *ti
         }
         const bk_msg *m = &msgs[k].msg;
         ok = yajl_gen_map_open(g) == yajl_gen_status_ok && gen_key_str(g, "id", m->booking_id) &&
-             gen_key_int(g, "qty", m->quantity) &&
-             (!m->has_customer || gen_key_str(g, "customer", m->customer)) &&
+             gen_key_int(g, "qty", m->quantity) && (!m->has_customer || gen_key_str(g, "customer", m->customer)) &&
              gen_key_str(g, "status", v == BK_VERDICT_CONFIRMED ? "confirmed" : "rejected") &&
              gen_key_int(g, "accepted_ms", m->accepted_at_ms) && gen_key_int(g, "off", msgs[k].offset) &&
              yajl_gen_map_close(g) == yajl_gen_status_ok;
@@ -202,8 +201,10 @@ static int insert_bookings(bk_store *store, int32_t partition, const bk_tier *ti
     const char *values[] = {tier->code, part, (const char *)json};
     rc = bk_db_exec(store->db, "insert_bookings", 3, values, &res, err);
     if (rc == BK_OK && strtoull(PQcmdTuples(res), NULL, 10) != n_rows) {
-        rc = bk_err_set(err, BK_E_DB, "insert_bookings stored %s of %zu rows: a booking id was decided concurrently, "
-                        "partition=%" PRId32, PQcmdTuples(res), n_rows, partition);
+        rc = bk_err_set(err, BK_E_DB,
+                        "insert_bookings stored %s of %zu rows: a booking id was decided concurrently, "
+                        "partition=%" PRId32,
+                        PQcmdTuples(res), n_rows, partition);
     }
 out:
     PQclear(res);

@@ -1,0 +1,68 @@
+/* Unit tests of common/clock: RFC 3339 formatting (UTC, milliseconds) against known instants,
+ * and sanity of the two clocks. No timing assertions: those belong to benchmarks. */
+#include "unit.h"
+
+#include "common/clock.h"
+
+#include <time.h>
+
+static void test_format(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int64_t wall_ms;
+        const char *want;
+    } cases[] = {
+        {"epoch", 0, "1970-01-01T00:00:00.000Z"},
+        {"one millisecond", 1, "1970-01-01T00:00:00.001Z"},
+        {"the message example", 1763827200123, "2025-11-22T16:00:00.123Z"},
+        {"leap day 2000", 951782400000, "2000-02-29T00:00:00.000Z"},
+        {"last millisecond before a leap day", 1709164799999, "2024-02-28T23:59:59.999Z"},
+        {"end of 2038 (past 32-bit time_t)", 2177452799999, "2038-12-31T23:59:59.999Z"},
+        {"year 9999", 253402300799999, "9999-12-31T23:59:59.999Z"},
+    };
+    for (size_t k = 0; k < N_ELEMS(cases); k++) {
+        char buf[BK_CLOCK_RFC3339_LEN];
+        bk_clock_format(cases[k].wall_ms, buf, sizeof(buf));
+        EXPECT_STR(cases[k].name, "text", buf, cases[k].want);
+    }
+}
+
+/* A short buffer truncates and stays terminated. */
+static void test_format_truncates(void **state)
+{
+    (void)state;
+    char buf[16];
+    memset(buf, 'x', sizeof(buf));
+    bk_clock_format(1763827200123, buf, 11);
+    EXPECT_STR("11 bytes", "text", buf, "2025-11-22");
+    EXPECT_INT("11 bytes", "byte past len", buf[11], 'x');
+}
+
+static void test_clocks(void **state)
+{
+    (void)state;
+    int64_t before = (int64_t)time(NULL);
+    int64_t wall = bk_clock_wall_ms();
+    int64_t after = (int64_t)time(NULL);
+    EXPECT_TRUE("wall", "wall clock within time()'s second", wall / 1000 >= before && wall / 1000 <= after);
+
+    int64_t last = bk_clock_mono_ms();
+    EXPECT_TRUE("mono", "a non-negative monotonic clock", last >= 0);
+    for (int k = 0; k < 1000; k++) {
+        int64_t now = bk_clock_mono_ms();
+        EXPECT_TRUE("mono", "a monotonic clock that never goes back", now >= last);
+        last = now;
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_format),
+        cmocka_unit_test(test_format_truncates),
+        cmocka_unit_test(test_clocks),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
