@@ -287,7 +287,7 @@ static enum MHD_Result handle_resumed(request *req)
 
 /* Everything decided from the request line and headers alone. Returns 1 with *ret set when it
  * answered, 0 when the request proceeds. */
-static int check_headers(request *req, const char *method, enum MHD_Result *ret)
+static int check_headers(request *req, const char *url, const char *method, enum MHD_Result *ret)
 {
     static const char *const allow[] = {[R_HEALTH] = "GET, HEAD",
                                         [R_TICKETS] = "GET, HEAD",
@@ -297,7 +297,8 @@ static int check_headers(request *req, const char *method, enum MHD_Result *ret)
     bk_err err;
     bk_err_clear(&err);
     int want_post = req->route == R_BOOK;
-    if (req->route == R_UNKNOWN) {
+    /* A file path is only known if it is the app's root: POST /anything-else is 404, not 405. */
+    if (req->route == R_UNKNOWN || (req->route == R_STATIC && !is_get(method) && strcmp(url, "/") != 0)) {
         *ret = bk_reply_error(req->conn, 404, "not found", NULL);
         return 1;
     }
@@ -345,7 +346,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->conn = conn;
         req->route = route_of(url);
         *req_cls = req;
-        if (check_headers(req, method, &ret)) {
+        if (check_headers(req, url, method, &ret)) {
             return ret;
         }
         if (req->route != R_BOOK) {

@@ -1,0 +1,45 @@
+"""GET /health, GET /tickets and the SPA at / (SPEC §2): shapes, order, money in cents."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from helpers import TIERS, json_body, wait_until
+
+
+@pytest.mark.happy
+def test_health_reports_every_component_ok(api):
+    body = json_body(api.health(), 200)
+    assert body == {"status": "ok", "kafka": "ok", "database": "ok"}
+
+
+@pytest.mark.happy
+def test_tickets_lists_the_tiers_in_order_with_prices_in_cents(api, reset_tier):
+    for tier, _, _, seats, _ in TIERS:
+        reset_tier(tier, seats)
+
+    # /tickets may be cached for up to 1 s: poll until it shows the reset state.
+    want = [{"tier": tier, "name": name, "price_cents": price, "currency": "USD", "capacity": seats,
+             "available": seats} for tier, name, price, seats, _ in TIERS]
+    last = {}
+
+    def shows_reset_state():
+        last["body"] = json_body(api.tickets(), 200)
+        return last["body"] == want
+
+    wait_until(shows_reset_state, 5, "GET /tickets to show the seeded tiers",
+               detail=lambda: f"last body: {last.get('body')!r}\nwant: {want!r}")
+    for entry in last["body"]:
+        assert all(type(entry[k]) is int for k in ("price_cents", "capacity", "available")), entry
+
+
+@pytest.mark.happy
+def test_root_serves_the_spa_as_html(api):
+    static_dir = Path(os.environ.get("BK_STATIC_DIR", ""))
+    if not (static_dir / "index.html").is_file():
+        pytest.skip(f"no built SPA in BK_STATIC_DIR={static_dir} (index.html missing)")
+    resp = api.request("GET", "/")
+    assert resp.status_code == 200, resp.text[:200]
+    assert resp.headers.get("Content-Type", "").lower().startswith("text/html"), resp.headers
+    assert "<html" in resp.text.lower()
