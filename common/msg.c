@@ -88,8 +88,10 @@ int bk_msg_decode(const char *buf, size_t len, bk_msg *msg, bk_err *err)
         return bk_err_set(err, BK_E_INVAL, "customer is not a string of at most %d bytes without NUL, booking=%s",
                           BK_REQ_CUSTOMER_BYTES, msg->booking_id);
     }
-    if (f[F_ACCEPTED_AT].type != BK_JSON_INT || f[F_ACCEPTED_AT].i <= 0) {
-        return bk_err_set(err, BK_E_INVAL, "accepted_at missing or not a positive integer, booking=%s",
+    if (f[F_ACCEPTED_AT].type != BK_JSON_INT || f[F_ACCEPTED_AT].i <= 0 ||
+        f[F_ACCEPTED_AT].i > BK_MSG_ACCEPTED_AT_MAX) {
+        return bk_err_set(err, BK_E_INVAL,
+                          "accepted_at missing or not epoch milliseconds before year 10000, booking=%s",
                           msg->booking_id);
     }
     msg->accepted_at_ms = f[F_ACCEPTED_AT].i;

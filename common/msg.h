@@ -15,9 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BK_MSG_VERSION      1
-#define BK_MSG_MAX          1024 /* encoded size cap; a full-length customer fits */
-#define BK_MSG_QUANTITY_MAX 1000 /* hard cap on decode, whatever the ingress's per-order limit */
+#define BK_MSG_VERSION         1
+#define BK_MSG_MAX             1024              /* encoded size cap; a full-length customer fits */
+#define BK_MSG_QUANTITY_MAX    1000              /* hard cap on decode, whatever the ingress's per-order limit */
+#define BK_MSG_ACCEPTED_AT_MAX 253402300799999LL /* 9999-12-31T23:59:59.999Z, PostgreSQL's range */
 
 typedef struct bk_msg {
     char booking_id[BK_ID_LEN + 1];

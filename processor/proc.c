@@ -64,8 +64,69 @@ static void commit_advisory(bk_proc *proc, int32_t partition, int64_t next_offse
     rd_kafka_topic_partition_list_destroy(offsets);
 }
 
-/* Applies partition p's batch in one transaction. On failure the batch stays in hand and
- * consumption pauses until a retry succeeds. */
+/* Applies msgs[0..n) of partition p in one transaction; logs and reports the result to Kafka. */
+static int apply(bk_proc *proc, int32_t p, bk_store_msg *msgs, size_t n, bk_err *err)
+{
+    bk_store_stats stats;
+    int64_t started = bk_clock_mono_ms();
+    int rc = bk_store_apply(proc->store, p, bk_tier_by_partition(p), msgs, n, &stats, err);
+    if (rc != BK_OK) {
+        return rc;
+    }
+    const bk_batch_result *r = &stats.result;
+    for (size_t k = 0; bk_log_enabled(BK_LOG_DEBUG) && k < n; k++) {
+        bk_log_debug("event=booking_decided booking=%s partition=%" PRId32 " offset=%" PRId64 " verdict=%s",
+                     msgs[k].decoded ? msgs[k].msg.booking_id : "-", p, msgs[k].offset, verdict_name(msgs[k].verdict));
+    }
+    bk_log_info("event=batch_applied partition=%" PRId32 " first_offset=%" PRId64 " next_offset=%" PRId64
+                " n=%zu confirmed=%zu rejected=%zu duplicate=%zu dead=%zu already_applied=%zu seats=%" PRId32
+                " ms=%" PRId64,
+                p, msgs[0].offset, r->next_offset, n, r->n_confirmed, r->n_rejected, r->n_duplicate, r->n_undecodable,
+                r->n_applied, r->seats_sold, bk_clock_mono_ms() - started);
+    if (r->n_applied > 0) {
+        bk_log_warn("event=fenced partition=%" PRId32 " stored_offset=%" PRId64 " skipped=%zu", p, stats.stored_offset,
+                    r->n_applied);
+    }
+    commit_advisory(proc, p, r->next_offset);
+    return BK_OK;
+}
+
+/* PostgreSQL refused the batch for its data (SQLSTATE class 22 or 23), not for its connection:
+ * retrying the same batch would stop the partition for ever. */
+static int refused_for_data(const bk_proc *proc)
+{
+    const char *state = bk_store_sqlstate(proc->store);
+    return strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0;
+}
+
+/* Applies the batch one message at a time; a message refused on its own is dead-lettered with
+ * PostgreSQL's reason. Returns how many messages, from the front, are done. */
+static size_t apply_one_by_one(bk_proc *proc, int32_t p, bk_err *err)
+{
+    part_batch *b = &proc->parts[p];
+    size_t k = 0;
+    for (; k < b->n; k++) {
+        bk_store_msg *m = &b->msgs[k];
+        bk_err_clear(err);
+        int rc = apply(proc, p, m, 1, err);
+        if (rc != BK_OK && m->decoded && refused_for_data(proc)) {
+            m->decoded = 0;
+            snprintf(m->error, sizeof(m->error), "refused by postgresql: %.200s", err->msg);
+            if (bk_msg_encode(&m->msg, m->payload, sizeof(m->payload), &m->payload_len, NULL) != BK_OK) {
+                m->payload_len = 0;
+            }
+            bk_err_clear(err);
+            rc = apply(proc, p, m, 1, err);
+        }
+        if (rc != BK_OK) {
+            break;
+        }
+    }
+    return k;
+}
+
+/* Applies partition p's batch. On failure what is left stays in hand and consumption pauses
+ * until a retry succeeds: nothing is skipped. */
 static int flush(bk_proc *proc, int32_t p)
 {
     part_batch *b = &proc->parts[p];
@@ -74,13 +135,17 @@ static int flush(bk_proc *proc, int32_t p)
     }
     bk_err err;
     bk_err_clear(&err);
-    bk_store_stats stats;
-    int64_t started = bk_clock_mono_ms();
-    int rc = bk_store_apply(proc->store, p, bk_tier_by_partition(p), b->msgs, b->n, &stats, &err);
+    int rc = apply(proc, p, b->msgs, b->n, &err);
+    if (rc != BK_OK && refused_for_data(proc)) {
+        bk_log_warn("event=batch_refused partition=%" PRId32 " n=%zu msg=\"%s\" action=one_by_one", p, b->n, err.msg);
+        size_t n_done = apply_one_by_one(proc, p, &err);
+        memmove(b->msgs, b->msgs + n_done, (b->n - n_done) * sizeof(*b->msgs));
+        b->n -= n_done;
+        rc = b->n == 0 ? BK_OK : BK_E_DB;
+    }
     if (rc != BK_OK) {
-        bk_log_error("event=batch_failed partition=%" PRId32 " first_offset=%" PRId64 " n=%zu retry_ms=%d err=%s "
-                     "msg=\"%s\"",
-                     p, b->msgs[0].offset, b->n, proc->backoff_ms, bk_err_name(rc), err.msg);
+        bk_log_error("event=batch_failed partition=%" PRId32 " first_offset=%" PRId64 " n=%zu retry_ms=%d msg=\"%s\"",
+                     p, b->msgs[0].offset, b->n, proc->backoff_ms, err.msg);
         if (!proc->paused) {
             set_paused(proc, 1);
         }
@@ -88,23 +153,6 @@ static int flush(bk_proc *proc, int32_t p)
         proc->backoff_ms = proc->backoff_ms * 2 < BACKOFF_MAX_MS ? proc->backoff_ms * 2 : BACKOFF_MAX_MS;
         return rc;
     }
-
-    const bk_batch_result *r = &stats.result;
-    for (size_t k = 0; bk_log_enabled(BK_LOG_DEBUG) && k < b->n; k++) {
-        const bk_store_msg *m = &b->msgs[k];
-        bk_log_debug("event=booking_decided booking=%s partition=%" PRId32 " offset=%" PRId64 " verdict=%s",
-                     m->decoded ? m->msg.booking_id : "-", p, m->offset, verdict_name(m->verdict));
-    }
-    bk_log_info("event=batch_applied partition=%" PRId32 " first_offset=%" PRId64 " next_offset=%" PRId64
-                " n=%zu confirmed=%zu rejected=%zu duplicate=%zu dead=%zu already_applied=%zu seats=%" PRId32
-                " ms=%" PRId64,
-                p, b->msgs[0].offset, r->next_offset, b->n, r->n_confirmed, r->n_rejected, r->n_duplicate,
-                r->n_undecodable, r->n_applied, r->seats_sold, bk_clock_mono_ms() - started);
-    if (r->n_applied > 0) {
-        bk_log_warn("event=fenced partition=%" PRId32 " stored_offset=%" PRId64 " skipped=%zu", p, stats.stored_offset,
-                    r->n_applied);
-    }
-    commit_advisory(proc, p, r->next_offset);
     b->n = 0;
     proc->backoff_ms = BACKOFF_MIN_MS;
     if (proc->paused) {

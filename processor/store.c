@@ -70,6 +70,11 @@ void bk_store_free(bk_store *store)
     free(store);
 }
 
+const char *bk_store_sqlstate(const bk_store *store)
+{
+    return bk_db_last_sqlstate(store->db);
+}
+
 int bk_store_connect(bk_store *store, bk_err *err)
 {
     return bk_db_connect(store->db, err);

@@ -40,6 +40,9 @@ typedef struct bk_store_stats {
 bk_store *bk_store_new(const char *dsn, const char *topic);
 void bk_store_free(bk_store *store);
 
+/* The SQLSTATE of the last failed statement ("" if none). */
+const char *bk_store_sqlstate(const bk_store *store);
+
 /* (Re)connects if needed. */
 int bk_store_connect(bk_store *store, bk_err *err) BK_WARN_UNUSED;
 

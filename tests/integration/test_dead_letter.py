@@ -98,3 +98,27 @@ def test_impossible_booking_message_is_dead_lettered(stack, api, db, drain, need
     payload = json.dumps(forged).encode()
     offset = need_kafka.produce(GA, payload)
     assert_dead_lettered_and_skipped(stack, api, db, drain, offset, payload)
+
+
+def test_message_refused_by_postgresql_is_dead_lettered_not_retried_for_ever(stack, api, db, drain, reset_tier):
+    """A decodable message that PostgreSQL refuses for its data (here a CHECK constraint the test adds)
+    must not stop the partition: the processor retries the batch one message at a time, dead-letters
+    the refused one with PostgreSQL's reason, and decides the others in the same batch."""
+    reset_tier("GA")
+    db.conn.execute("ALTER TABLE bookings ADD CONSTRAINT itest_refuse_poison CHECK (customer IS DISTINCT FROM 'poison')")
+    try:
+        before = api.accepted("GA", 1, customer="before")["booking_id"]
+        poison = api.accepted("GA", 2, customer="poison")["booking_id"]
+        after = api.accepted("GA", 3, customer="after")["booking_id"]
+        assert_final_booking(api.wait_final(before), "GA", 1, status="confirmed")
+        assert_final_booking(api.wait_final(after), "GA", 3, status="confirmed")
+        drain()
+    finally:
+        db.conn.execute("ALTER TABLE bookings DROP CONSTRAINT itest_refuse_poison")
+    letters = [(bytes(p), e) for _, p, e in db.dead_letters(GA)]
+    refused = [(p, e) for p, e in letters if poison.encode() in p]
+    assert len(refused) == 1, f"want one dead letter for {poison}, have {letters}"
+    assert "itest_refuse_poison" in refused[0][1]
+    assert poison not in db.rows([before, poison, after])
+    assert db.tier("GA") == (1000, 996)
+    assert stack.processor.running()

@@ -264,6 +264,10 @@ static const decode_case decode_cases[] = {
      "accepted_at"},
     {"accepted_at a fraction", MSG(V "," ID "," TIER "," QTY ",\"accepted_at\":1763827200123.5"), BK_E_INVAL,
      "accepted_at"},
+    {"accepted_at past year 9999 (PostgreSQL would refuse it)",
+     MSG(V "," ID "," TIER "," QTY ",\"accepted_at\":253402300800000"), BK_E_INVAL, "accepted_at"},
+    {"accepted_at int64 max", MSG(V "," ID "," TIER "," QTY ",\"accepted_at\":9223372036854775807"), BK_E_INVAL,
+     "accepted_at"},
     {"accepted_at past int64", MSG(V "," ID "," TIER "," QTY ",\"accepted_at\":99999999999999999999"), BK_E_INVAL,
      "accepted_at"},
 
