@@ -1,0 +1,189 @@
+# shellcheck shell=bash
+# ./bk test — exactly what CI runs (.ci/run): deps, build, format check, unit tests, integration
+# tests against a fresh test stack (own state folder and ports), the same under the sanitizers,
+# and the frontend tests. Every stage prints one summary line; any failure makes the exit non-zero.
+
+TEST_RESULTS=()
+TEST_FAILED=0
+TEST_STACK_STARTED=0
+
+# stage NAME COMMAND... — runs COMMAND in a subshell with errexit on, so a failing stage stops
+# itself but not the stages that do not depend on it; STAGE_RC holds its status. A stage may call
+# `skip REASON`. Never call stage in a condition (if, ||, &&): bash would then silently disable
+# errexit inside the stage, and a failing command would not fail it.
+stage() {
+    local name=$1 t0=$SECONDS rc note=""
+    shift
+    printf '\n==> %s\n' "$name" >&2
+    rm -f "$TEST_SKIP_NOTE"
+    TEST_CURRENT=$name
+    set +e
+    (
+        set -e
+        "$@"
+    )
+    rc=$?
+    set -e
+    TEST_CURRENT=
+    STAGE_RC=$rc
+    if ((rc == 99)) && [[ -f $TEST_SKIP_NOTE ]]; then
+        note=$(<"$TEST_SKIP_NOTE")
+        test_record SKIP "$name" "$note"
+        STAGE_RC=0
+    elif ((rc == 0)); then
+        test_record PASS "$name" "$((SECONDS - t0)) s"
+    else
+        test_record FAIL "$name" "$((SECONDS - t0)) s, exit status $rc"
+        TEST_FAILED=1
+    fi
+}
+
+stage_ok() { ((STAGE_RC == 0)); }
+
+skip() {
+    printf '%s' "$*" >"$TEST_SKIP_NOTE"
+    log "skipped: $*"
+    exit 99
+}
+
+test_record() { TEST_RESULTS+=("$(printf '%-4s  %-32s %s' "$1" "$2" "$3")"); }
+not_run() { test_record '----' "$1" "not run: $2"; }
+
+bk_test() {
+    local t0=$SECONDS
+    TEST_SKIP_NOTE=$(mktemp)
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    trap test_finish EXIT
+
+    stage deps bk_deps
+    stage_ok || exit 1
+    stage build bk_build
+    stage_ok || exit 1
+    stage "format (clang-format)" test_format
+    stage "docker-compose config" test_compose
+    stage "unit tests" ctest --test-dir "$BK_REPO/build" --output-on-failure
+
+    # From here on the test profile: state in .state/test, ports 54339/19192/19193/18080.
+    bk_load_env test
+    TEST_STACK_STARTED=1
+    local stack_ok=0
+    stage "test stack up (fresh state)" test_stack_up
+    # The stage ran in a subshell: read the id secret it generated in the fresh state folder.
+    unset BK_ID_SECRET
+    bk_load_secret
+    if stage_ok; then
+        stack_ok=1
+        stage "integration tests" test_pytest
+    else
+        not_run "integration tests" "the test stack did not start"
+    fi
+
+    stage "asan build" bk_build_asan
+    if stage_ok; then
+        stage "asan unit tests" test_asan ctest --test-dir "$BK_REPO/build-asan" --output-on-failure
+        if ((stack_ok)); then
+            stage "asan integration tests (happy)" test_pytest_asan
+        else
+            not_run "asan integration tests (happy)" "the test stack did not start"
+        fi
+    else
+        not_run "asan unit tests" "the asan build failed"
+        not_run "asan integration tests (happy)" "the asan build failed"
+    fi
+
+    stage "frontend tests" test_frontend
+    log "test run took $((SECONDS - t0)) s"
+}
+
+# EXIT trap: always stop the test stack, then print the summary and set the exit status.
+test_finish() {
+    local rc=$? line
+    trap - EXIT INT TERM
+    if [[ -n ${TEST_CURRENT-} ]]; then
+        test_record FAIL "$TEST_CURRENT" "interrupted"
+    fi
+    if ((TEST_STACK_STARTED)); then
+        printf '\n==> stopping the test stack\n' >&2
+        (stack_stop) || warn "could not stop the test stack cleanly"
+    fi
+    rm -f "$TEST_SKIP_NOTE"
+    printf '\n==> summary\n' >&2
+    for line in "${TEST_RESULTS[@]}"; do
+        printf 'bk test: %s\n' "$line" >&2
+    done
+    if ((rc == 0 && TEST_FAILED == 0)); then
+        printf 'bk test: ALL PASSED\n' >&2
+        exit 0
+    fi
+    printf 'bk test: FAILED\n' >&2
+    exit 1
+}
+
+test_format() {
+    local files=()
+    mapfile -t files < <(cd "$BK_REPO" && find common ingress processor tests -type f \
+        \( -name '*.c' -o -name '*.h' \) 2>/dev/null | LC_ALL=C sort)
+    ((${#files[@]})) || skip "no C sources yet"
+    [[ -f $BK_REPO/.clang-format ]] || warn "no .clang-format: clang-format uses its LLVM defaults"
+    (cd "$BK_REPO" && clang-format --dry-run --Werror "${files[@]}")
+    log "${#files[@]} files formatted correctly"
+}
+
+# Stops leftovers of an interrupted run, then starts from an empty state folder. The Kafka jars
+# and the venv live outside it (see bk_load_env), so nothing is downloaded again.
+test_stack_up() {
+    stack_stop
+    case $BK_STATE_DIR in
+    / | "$BK_REPO" | "$BK_REPO/" | "$HOME") die "refusing to wipe BK_TEST_STATE_DIR=$BK_STATE_DIR" ;;
+    esac
+    if [[ $BK_KAFKA_LIBS == "$BK_STATE_DIR"/* || $BK_VENV == "$BK_STATE_DIR"/* ]]; then
+        die "refusing to wipe $BK_STATE_DIR: it holds the Kafka jars or the venv"
+    fi
+    rm -rf "$BK_STATE_DIR"
+    unset BK_ID_SECRET # the old state's secret is gone with it; stack_up makes a new one
+    stack_up
+}
+
+# docker compose cannot run here (no Docker engine); Debian's docker-compose still validates the file.
+test_compose() {
+    cd "$BK_REPO"
+    BK_ID_SECRET=${BK_ID_SECRET:-validation-only-secret-0123456789} docker-compose config -q
+    log "docker-compose.yml is valid"
+}
+
+test_has_integration() {
+    compgen -G "$BK_REPO/tests/integration/test_*.py" >/dev/null ||
+        compgen -G "$BK_REPO/tests/integration/*_test.py" >/dev/null
+}
+
+test_pytest() {
+    test_has_integration || skip "no tests in tests/integration"
+    cd "$BK_REPO"
+    "$BK_VENV/bin/python" -m pytest -q tests/integration "$@"
+}
+
+# The sanitizers abort on the first report, and LeakSanitizer checks every exit.
+test_asan() {
+    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=0} \
+        UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} "$@"
+}
+
+test_pytest_asan() {
+    test_has_integration || skip "no tests in tests/integration"
+    local rc=0
+    cd "$BK_REPO"
+    BK_BIN_DIR=$BK_REPO/build-asan/bin test_asan "$BK_VENV/bin/python" -m pytest -q tests/integration -m happy ||
+        rc=$?
+    # pytest's status 5 means no test carries the marker.
+    ((rc != 5)) || skip "no integration test is marked happy"
+    return "$rc"
+}
+
+test_frontend() {
+    local dir=$BK_REPO/frontend
+    [[ -f $dir/package.json ]] || skip "no frontend/package.json"
+    jq -e '.scripts.test' "$dir/package.json" >/dev/null || skip "frontend/package.json has no test script"
+    cd "$dir"
+    npm test
+}
