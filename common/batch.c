@@ -1,24 +1,15 @@
 /* The batch decision: one pass in offset order with a small hash set of the ids seen. */
 #include "common/batch.h"
 
+#include "common/id.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-/* Booking ids are base64url of random or HMAC bytes: their first characters are already well
- * mixed, FNV-1a over the whole id is plenty. */
-static uint32_t hash_id(const char *id)
-{
-    uint32_t h = 2166136261u;
-    for (const char *p = id; *p != '\0'; p++) {
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    }
-    return h;
-}
 
 /* Inserts id into the open-addressing set; returns 1 if it was already there. */
 static int seen_before(const char **slots, size_t mask, const char *id)
 {
-    for (size_t k = hash_id(id) & mask;; k = (k + 1) & mask) {
+    for (size_t k = bk_id_hash(id) & mask;; k = (k + 1) & mask) {
         if (slots[k] == NULL) {
             slots[k] = id;
             return 0;

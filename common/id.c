@@ -83,6 +83,15 @@ void bk_id_from_idem_key(const bk_id_key *key, const char *idem_key, char *out)
     bk_id_make(key, nonce, out);
 }
 
+uint32_t bk_id_hash(const char *id)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = id; *p != '\0'; p++) {
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    }
+    return h;
+}
+
 int bk_id_well_formed(const char *id, size_t len)
 {
     if (len != BK_ID_LEN) {

@@ -40,6 +40,9 @@ void bk_id_from_idem_key(const bk_id_key *key, const char *idem_key, char *out);
  * of an id (HTTP 400); BK_E_NOTFOUND if it has the shape but a wrong tag (forged: HTTP 404). */
 int bk_id_check(const bk_id_key *key, const char *id, size_t len);
 
+/* A hash of a NUL-terminated id for in-memory tables (FNV-1a: ids are already well mixed). */
+uint32_t bk_id_hash(const char *id);
+
 /* True if id (len bytes) has the shape of an id: BK_ID_LEN characters of base64url. */
 int bk_id_well_formed(const char *id, size_t len);
 

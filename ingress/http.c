@@ -151,6 +151,17 @@ static void on_watched(void *opaque, const bk_booking *booking)
     }
 }
 
+/* Suspends req until its booking is decided or ?wait runs out; if the watch cannot take it,
+ * answers at once with `otherwise`. */
+static enum MHD_Result wait_for_outcome(bk_http *http, request *req, outcome otherwise)
+{
+    suspend(req);
+    if (bk_watch_add(http->watch, req->booking.booking_id, bk_clock_mono_ms() + req->wait_ms, req, NULL) != BK_OK) {
+        finish(req, otherwise);
+    }
+    return MHD_YES;
+}
+
 static enum MHD_Result handle_book(bk_http *http, request *req)
 {
     bk_err err;
@@ -177,14 +188,7 @@ static enum MHD_Result handle_book(bk_http *http, request *req)
             return bk_reply_booking(req->conn, b);
         }
         if (bk_recent_get(http->recent, b->booking_id, b)) {
-            if (req->wait_ms > 0) {
-                suspend(req);
-                if (bk_watch_add(http->watch, b->booking_id, bk_clock_mono_ms() + req->wait_ms, req, NULL) != BK_OK) {
-                    finish(req, O_ACCEPTED);
-                }
-                return MHD_YES;
-            }
-            return bk_reply_accepted(req->conn, b);
+            return req->wait_ms > 0 ? wait_for_outcome(http, req, O_ACCEPTED) : bk_reply_accepted(req->conn, b);
         }
     } else if (bk_id_random(http->key, b->booking_id, &err) != BK_OK) {
         bk_log_error("event=id_failed msg=\"%s\"", err.msg);
@@ -246,14 +250,7 @@ static enum MHD_Result handle_booking(bk_http *http, request *req, const char *u
         memset(b, 0, sizeof(*b));
         memcpy(b->booking_id, id, BK_ID_LEN + 1);
     }
-    if (req->wait_ms > 0) {
-        suspend(req);
-        if (bk_watch_add(http->watch, id, bk_clock_mono_ms() + req->wait_ms, req, NULL) != BK_OK) {
-            finish(req, O_PENDING);
-        }
-        return MHD_YES;
-    }
-    return bk_reply_booking(req->conn, b);
+    return req->wait_ms > 0 ? wait_for_outcome(http, req, O_PENDING) : bk_reply_booking(req->conn, b);
 }
 
 static enum MHD_Result handle_tickets(bk_http *http, request *req)

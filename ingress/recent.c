@@ -20,11 +20,7 @@ struct bk_recent {
 
 static size_t slot_of(const bk_recent *recent, const char *id)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (const char *p = id; *p != '\0'; p++) {
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    }
-    return h & recent->mask;
+    return bk_id_hash(id) & recent->mask;
 }
 
 bk_recent *bk_recent_new(size_t n_slots)

@@ -46,7 +46,8 @@ static void test_clocks(void **state)
     int64_t before = (int64_t)time(NULL);
     int64_t wall = bk_clock_wall_ms();
     int64_t after = (int64_t)time(NULL);
-    EXPECT_TRUE("wall", "wall clock within time()'s second", wall / 1000 >= before && wall / 1000 <= after);
+    /* time() reads the coarse clock, which may lag by a tick across a second boundary: allow one. */
+    EXPECT_TRUE("wall", "wall clock agrees with time()", wall / 1000 >= before - 1 && wall / 1000 <= after + 1);
 
     int64_t last = bk_clock_mono_ms();
     EXPECT_TRUE("mono", "a non-negative monotonic clock", last >= 0);
