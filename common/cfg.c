@@ -44,6 +44,7 @@ static const setting settings[] = {
     INT("BK_LINGER_MS", linger_ms, "2", 0, 1000),
     INT("BK_BATCH_MAX", batch_max, "500", 1, 10000),
     INT("BK_BATCH_WAIT_MS", batch_wait_ms, "5", 0, 10000),
+    INT("BK_METRICS_PORT", metrics_port, "9464", 0, 65535),
     STR("BK_PG_DSN", T_DSN, pg_dsn, "postgresql://booking:booking@127.0.0.1:54329/booking", 1),
     STR("BK_ID_SECRET", T_SECRET, id_secret, NULL, 16),
     {"BK_LOG_LEVEL", T_LEVEL, "info", 0, 0, offsetof(bk_cfg, log_level), sizeof(int)},

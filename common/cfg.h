@@ -25,6 +25,7 @@ typedef struct bk_cfg {
     /* processor */
     int batch_max;
     int batch_wait_ms;
+    int metrics_port; /* 0: no metrics endpoint */
     /* both */
     char pg_dsn[1024];
     char id_secret[257];

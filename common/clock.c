@@ -21,6 +21,13 @@ int64_t bk_clock_mono_ms(void)
     return now_ms(CLOCK_MONOTONIC);
 }
 
+int64_t bk_clock_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 void bk_clock_format(int64_t wall_ms, char *buf, size_t len)
 {
     time_t secs = (time_t)(wall_ms / 1000);

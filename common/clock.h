@@ -13,6 +13,9 @@ int64_t bk_clock_wall_ms(void);
 /* Milliseconds of CLOCK_MONOTONIC: for deadlines and durations. */
 int64_t bk_clock_mono_ms(void);
 
+/* Microseconds of CLOCK_MONOTONIC: for latency measurements. */
+int64_t bk_clock_mono_us(void);
+
 /* Formats epoch milliseconds as "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf (at least BK_CLOCK_RFC3339_LEN). */
 void bk_clock_format(int64_t wall_ms, char *buf, size_t len);
 

@@ -54,7 +54,7 @@ static int safe_path(const char *url)
     return 1;
 }
 
-enum MHD_Result bk_files_reply(struct MHD_Connection *conn, const char *root, const char *url)
+enum MHD_Result bk_files_reply(struct MHD_Connection *conn, unsigned *sent, const char *root, const char *url)
 {
     char path[1024];
     const char *rel = strcmp(url, "/") == 0 ? "/index.html" : url;
@@ -68,7 +68,7 @@ enum MHD_Result bk_files_reply(struct MHD_Connection *conn, const char *root, co
         fd = -1;
     }
     if (fd < 0) {
-        return bk_reply_error(conn, 404, "not found", NULL);
+        return bk_reply_error(conn, sent, 404, "not found", NULL);
     }
     struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd); /* takes fd */
     if (resp == NULL) {
@@ -83,5 +83,6 @@ enum MHD_Result bk_files_reply(struct MHD_Connection *conn, const char *root, co
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
+    *sent = MHD_HTTP_OK;
     return ret;
 }

@@ -14,6 +14,7 @@
 #include "ingress/pub.h"
 #include "ingress/recent.h"
 #include "ingress/reply.h"
+#include "ingress/stats.h"
 #include "ingress/tickets.h"
 #include "ingress/watch.h"
 
@@ -37,11 +38,10 @@ struct bk_http {
     bk_health *health;
     bk_tickets *tickets;
     bk_recent *recent;
+    bk_stats *stats;
     pthread_key_t db_key; /* each HTTP thread's own bk_db */
     int db_key_created;
 };
-
-typedef enum route { R_HEALTH, R_TICKETS, R_BOOK, R_BOOKING, R_STATIC, R_UNKNOWN } route;
 
 /* How a suspended request ended, set by another thread before it resumes the connection. */
 typedef enum outcome {
@@ -56,7 +56,10 @@ typedef enum outcome {
 typedef struct request {
     bk_http *http;
     struct MHD_Connection *conn;
-    route route;
+    bk_stats_route route;
+    unsigned status;      /* the status queued, for the metrics */
+    int64_t started_us;   /* headers received */
+    int64_t published_us; /* handed to the producer */
     outcome outcome;
     int wait_ms;
     bk_booking booking; /* pending as published, or final as decided */
@@ -80,24 +83,27 @@ static void free_thread_db(void *db)
     bk_db_free(db);
 }
 
-static route route_of(const char *url)
+static bk_stats_route route_of(const char *url)
 {
     if (strcmp(url, "/health") == 0) {
-        return R_HEALTH;
+        return BK_STATS_HEALTH;
     }
     if (strcmp(url, "/tickets") == 0) {
-        return R_TICKETS;
+        return BK_STATS_TICKETS;
     }
     if (strcmp(url, "/book") == 0) {
-        return R_BOOK;
+        return BK_STATS_BOOK;
+    }
+    if (strcmp(url, "/metrics") == 0) {
+        return BK_STATS_METRICS;
     }
     if (strncmp(url, "/bookings/", 10) == 0) {
-        return R_BOOKING;
+        return BK_STATS_BOOKING;
     }
     if (strcmp(url, "/") == 0 || strncmp(url, "/assets/", 8) == 0 || strchr(url + 1, '/') == NULL) {
-        return R_STATIC;
+        return BK_STATS_STATIC;
     }
-    return R_UNKNOWN;
+    return BK_STATS_UNKNOWN;
 }
 
 static int is_get(const char *method)
@@ -125,6 +131,7 @@ static void on_published(void *opaque, int ok, const char *reason)
     request *req = opaque;
     bk_http *http = req->http;
     const bk_booking *b = &req->booking;
+    bk_stats_delivery(http->stats, ok, (double)(bk_clock_mono_us() - req->published_us) / 1e6);
     if (!ok) {
         bk_log_warn("event=publish_failed booking=%s tier=%s reason=\"%s\"", b->booking_id, b->tier->code, reason);
         finish(req, O_UNAVAILABLE);
@@ -147,7 +154,7 @@ static void on_watched(void *opaque, const bk_booking *booking)
         req->booking = *booking;
         finish(req, O_DECIDED);
     } else {
-        finish(req, req->route == R_BOOK ? O_ACCEPTED : O_PENDING);
+        finish(req, req->route == BK_STATS_BOOK ? O_ACCEPTED : O_PENDING);
     }
 }
 
@@ -168,37 +175,38 @@ static enum MHD_Result handle_book(bk_http *http, request *req)
     bk_err_clear(&err);
     bk_book_req book;
     if (req->body_too_big) {
-        return bk_reply_error(req->conn, 413, "body is larger than 4096 bytes", NULL);
+        return bk_reply_error(req->conn, &req->status, 413, "body is larger than 4096 bytes", NULL);
     }
     if (bk_req_parse_book(req->body, req->body_len, http->cfg->max_quantity, &book, &err) != BK_OK) {
-        return bk_reply_error(req->conn, 400, err.msg, err.field);
+        return bk_reply_error(req->conn, &req->status, 400, err.msg, err.field);
     }
 
     bk_booking *b = &req->booking;
     const char *key = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Idempotency-Key");
     if (key != NULL) {
         if (bk_req_check_idem_key(key, &err) != BK_OK) {
-            return bk_reply_error(req->conn, 400, err.msg, err.field);
+            return bk_reply_error(req->conn, &req->status, 400, err.msg, err.field);
         }
         bk_id_from_idem_key(http->key, key, b->booking_id);
         /* A retry: answer with what the first request started. A database that cannot be read
          * is no reason to refuse; publishing again is safe, the processor keeps the first. */
         int found = 0;
         if (bk_lookup_booking(thread_db(http), b->booking_id, b, &found, &err) == BK_OK && found) {
-            return bk_reply_booking(req->conn, b);
+            return bk_reply_booking(req->conn, &req->status, b);
         }
         if (bk_recent_get(http->recent, b->booking_id, b)) {
-            return req->wait_ms > 0 ? wait_for_outcome(http, req, O_ACCEPTED) : bk_reply_accepted(req->conn, b);
+            return req->wait_ms > 0 ? wait_for_outcome(http, req, O_ACCEPTED)
+                                    : bk_reply_accepted(req->conn, &req->status, b);
         }
     } else if (bk_id_random(http->key, b->booking_id, &err) != BK_OK) {
         bk_log_error("event=id_failed msg=\"%s\"", err.msg);
-        return bk_reply_error(req->conn, 503, "cannot accept bookings right now", NULL);
+        return bk_reply_error(req->conn, &req->status, 503, "cannot accept bookings right now", NULL);
     }
 
     bk_health_state health;
     bk_health_get(http->health, &health);
     if (!health.kafka_ok) {
-        return bk_reply_error(req->conn, 503, "booking queue unavailable, retry shortly", NULL);
+        return bk_reply_error(req->conn, &req->status, 503, "booking queue unavailable, retry shortly", NULL);
     }
 
     bk_msg msg = {.tier = book.tier, .quantity = book.quantity, .has_customer = book.has_customer};
@@ -214,9 +222,10 @@ static enum MHD_Result handle_book(bk_http *http, request *req)
     size_t len = 0;
     if (bk_msg_encode(&msg, payload, sizeof(payload), &len, &err) != BK_OK) {
         bk_log_error("event=encode_failed booking=%s msg=\"%s\"", b->booking_id, err.msg);
-        return bk_reply_error(req->conn, 500, "internal error", NULL);
+        return bk_reply_error(req->conn, &req->status, 500, "internal error", NULL);
     }
     suspend(req);
+    req->published_us = bk_clock_mono_us();
     if (bk_pub_send(http->pub, book.tier->partition, b->booking_id, payload, len, req, &err) != BK_OK) {
         bk_log_warn("event=publish_failed booking=%s tier=%s msg=\"%s\"", b->booking_id, book.tier->code, err.msg);
         finish(req, O_UNAVAILABLE);
@@ -230,27 +239,27 @@ static enum MHD_Result handle_booking(bk_http *http, request *req, const char *u
     bk_booking *b = &req->booking;
     int rc = bk_id_check(http->key, id, strlen(id));
     if (rc == BK_E_INVAL) {
-        return bk_reply_error(req->conn, 400, "malformed booking id", NULL);
+        return bk_reply_error(req->conn, &req->status, 400, "malformed booking id", NULL);
     }
     if (rc != BK_OK) {
-        return bk_reply_error(req->conn, 404, "no such booking", NULL);
+        return bk_reply_error(req->conn, &req->status, 404, "no such booking", NULL);
     }
     bk_err err;
     bk_err_clear(&err);
     int found = 0;
     if (bk_lookup_booking(thread_db(http), id, b, &found, &err) != BK_OK) {
         bk_log_warn("event=lookup_failed booking=%s msg=\"%s\"", id, err.msg);
-        return bk_reply_error(req->conn, 503, "booking status unavailable, retry shortly", NULL);
+        return bk_reply_error(req->conn, &req->status, 503, "booking status unavailable, retry shortly", NULL);
     }
     if (found) {
-        return bk_reply_booking(req->conn, b);
+        return bk_reply_booking(req->conn, &req->status, b);
     }
     /* Signed by us and not decided yet: pending. What this ingress remembers adds the details. */
     if (!bk_recent_get(http->recent, id, b)) {
         memset(b, 0, sizeof(*b));
         memcpy(b->booking_id, id, BK_ID_LEN + 1);
     }
-    return req->wait_ms > 0 ? wait_for_outcome(http, req, O_PENDING) : bk_reply_booking(req->conn, b);
+    return req->wait_ms > 0 ? wait_for_outcome(http, req, O_PENDING) : bk_reply_booking(req->conn, &req->status, b);
 }
 
 static enum MHD_Result handle_tickets(bk_http *http, request *req)
@@ -261,10 +270,31 @@ static enum MHD_Result handle_tickets(bk_http *http, request *req)
     char *body = bk_tickets_get(http->tickets, thread_db(http), &len, &err);
     if (body == NULL) {
         bk_log_warn("event=tickets_failed msg=\"%s\"", err.msg);
-        return bk_reply_error(req->conn, 503, "availability unavailable, retry shortly", NULL);
+        return bk_reply_error(req->conn, &req->status, 503, "availability unavailable, retry shortly", NULL);
     }
-    enum MHD_Result ret = bk_reply_json(req->conn, 200, body, len, NULL);
+    enum MHD_Result ret = bk_reply_json(req->conn, &req->status, 200, body, len, NULL);
     free(body);
+    return ret;
+}
+
+static enum MHD_Result handle_metrics(bk_http *http, request *req)
+{
+    static const char *const type[] = {MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8", NULL};
+    size_t len = 0;
+    char *body =
+        bk_stats_render(http->stats, bk_pub_queue_len(http->pub), (long long)bk_watch_count(http->watch), &len);
+    if (body == NULL) {
+        return bk_reply_error(req->conn, &req->status, 500, "internal error", NULL);
+    }
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (resp == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, type[0], type[1]);
+    enum MHD_Result ret = MHD_queue_response(req->conn, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    req->status = MHD_HTTP_OK;
     return ret;
 }
 
@@ -273,12 +303,12 @@ static enum MHD_Result handle_resumed(request *req)
 {
     switch (req->outcome) {
     case O_ACCEPTED:
-        return bk_reply_accepted(req->conn, &req->booking);
+        return bk_reply_accepted(req->conn, &req->status, &req->booking);
     case O_DECIDED:
     case O_PENDING:
-        return bk_reply_booking(req->conn, &req->booking);
+        return bk_reply_booking(req->conn, &req->status, &req->booking);
     default:
-        return bk_reply_error(req->conn, 503, "booking queue unavailable, retry shortly", NULL);
+        return bk_reply_error(req->conn, &req->status, 503, "booking queue unavailable, retry shortly", NULL);
     }
 }
 
@@ -286,39 +316,39 @@ static enum MHD_Result handle_resumed(request *req)
  * answered, 0 when the request proceeds. */
 static int check_headers(request *req, const char *url, const char *method, enum MHD_Result *ret)
 {
-    static const char *const allow[] = {[R_HEALTH] = "GET, HEAD",
-                                        [R_TICKETS] = "GET, HEAD",
-                                        [R_BOOK] = "POST",
-                                        [R_BOOKING] = "GET, HEAD",
-                                        [R_STATIC] = "GET, HEAD"};
+    static const char *const allow[] = {[BK_STATS_HEALTH] = "GET, HEAD",
+                                        [BK_STATS_TICKETS] = "GET, HEAD",
+                                        [BK_STATS_BOOK] = "POST",
+                                        [BK_STATS_BOOKING] = "GET, HEAD",
+                                        [BK_STATS_STATIC] = "GET, HEAD"};
     bk_err err;
     bk_err_clear(&err);
-    int want_post = req->route == R_BOOK;
+    int want_post = req->route == BK_STATS_BOOK;
     /* A file path is only known if it is the app's root: POST /anything-else is 404, not 405. */
-    if (req->route == R_UNKNOWN || (req->route == R_STATIC && !is_get(method) && strcmp(url, "/") != 0)) {
-        *ret = bk_reply_error(req->conn, 404, "not found", NULL);
+    if (req->route == BK_STATS_UNKNOWN || (req->route == BK_STATS_STATIC && !is_get(method) && strcmp(url, "/") != 0)) {
+        *ret = bk_reply_error(req->conn, &req->status, 404, "not found", NULL);
         return 1;
     }
     if (want_post ? strcmp(method, MHD_HTTP_METHOD_POST) != 0 : !is_get(method)) {
-        *ret = bk_reply_not_allowed(req->conn, allow[req->route]);
+        *ret = bk_reply_not_allowed(req->conn, &req->status, allow[req->route]);
         return 1;
     }
-    if (req->route == R_BOOK || req->route == R_BOOKING) {
+    if (req->route == BK_STATS_BOOK || req->route == BK_STATS_BOOKING) {
         const char *wait = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "wait");
         if (bk_req_parse_wait(wait, &req->wait_ms, &err) != BK_OK) {
-            *ret = bk_reply_error(req->conn, 400, err.msg, err.field);
+            *ret = bk_reply_error(req->conn, &req->status, 400, err.msg, err.field);
             return 1;
         }
     }
-    if (req->route == R_BOOK) {
+    if (req->route == BK_STATS_BOOK) {
         const char *length = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (length != NULL && strtoull(length, NULL, 10) > BK_REQ_BODY_MAX) {
-            *ret = bk_reply_error(req->conn, 413, "body is larger than 4096 bytes", NULL);
+            *ret = bk_reply_error(req->conn, &req->status, 413, "body is larger than 4096 bytes", NULL);
             return 1;
         }
         const char *type = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         if (bk_req_check_content_type(type, &err) != BK_OK) {
-            *ret = bk_reply_error(req->conn, 415, err.msg, NULL);
+            *ret = bk_reply_error(req->conn, &req->status, 415, err.msg, NULL);
             return 1;
         }
     }
@@ -342,24 +372,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->http = http;
         req->conn = conn;
         req->route = route_of(url);
+        req->started_us = bk_clock_mono_us();
         *req_cls = req;
         if (check_headers(req, url, method, &ret)) {
             return ret;
         }
-        if (req->route != R_BOOK) {
+        if (req->route != BK_STATS_BOOK) {
             /* No body to wait for: answer now. */
             switch (req->route) {
-            case R_HEALTH: {
+            case BK_STATS_HEALTH: {
                 bk_health_state state;
                 bk_health_get(http->health, &state);
-                return bk_reply_health(conn, &state);
+                return bk_reply_health(conn, &req->status, &state);
             }
-            case R_TICKETS:
+            case BK_STATS_TICKETS:
                 return handle_tickets(http, req);
-            case R_BOOKING:
+            case BK_STATS_BOOKING:
                 return handle_booking(http, req, url);
+            case BK_STATS_METRICS:
+                return handle_metrics(http, req);
             default:
-                return bk_files_reply(conn, http->cfg->static_dir, url);
+                return bk_files_reply(conn, &req->status, http->cfg->static_dir, url);
             }
         }
         return MHD_YES; /* the body follows */
@@ -383,10 +416,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
     (void)conn;
     (void)toe;
-    free(*req_cls);
+    bk_http *http = cls;
+    request *req = *req_cls;
+    if (req != NULL) {
+        bk_stats_request(http->stats, req->route, req->status, (double)(bk_clock_mono_us() - req->started_us) / 1e6);
+        free(req);
+    }
     *req_cls = NULL;
 }
 
@@ -415,8 +452,9 @@ bk_http *bk_http_new(const bk_cfg *cfg, const bk_id_key *key, bk_err *err)
     http->db_key_created = 1;
     http->recent = bk_recent_new(RECENT_SLOTS);
     http->tickets = bk_tickets_new(cfg->tickets_cache_ms);
-    if (http->recent == NULL || http->tickets == NULL) {
-        bk_err_set(err, BK_E_NOMEM, "recent or tickets allocation");
+    http->stats = bk_stats_new();
+    if (http->recent == NULL || http->tickets == NULL || http->stats == NULL) {
+        bk_err_set(err, BK_E_NOMEM, "recent, tickets or stats allocation");
         goto fail;
     }
     if ((http->pub = bk_pub_new(cfg, on_published, err)) == NULL ||
@@ -477,6 +515,7 @@ void bk_http_free(bk_http *http)
     }
     bk_tickets_free(http->tickets);
     bk_recent_free(http->recent);
+    bk_stats_free(http->stats);
     if (http->db_key_created) {
         pthread_key_delete(http->db_key);
     }

@@ -118,6 +118,11 @@ int bk_pub_ping(bk_pub *pub, int timeout_ms, char *reason, size_t len)
     return rc == RD_KAFKA_RESP_ERR_NO_ERROR ? BK_OK : BK_E_KAFKA;
 }
 
+int bk_pub_queue_len(bk_pub *pub)
+{
+    return rd_kafka_outq_len(pub->rk);
+}
+
 void bk_pub_free(bk_pub *pub)
 {
     if (pub == NULL) {

@@ -27,6 +27,9 @@ int bk_pub_send(bk_pub *pub, int32_t partition, const char *key, const void *pay
  * what failed. Used by the health monitor. */
 int bk_pub_ping(bk_pub *pub, int timeout_ms, char *reason, size_t len);
 
+/* Messages enqueued and not yet reported (librdkafka's out queue). */
+int bk_pub_queue_len(bk_pub *pub);
+
 /* Waits (bounded) for every enqueued message's delivery report, then stops the thread and
  * destroys the producer (NULL-safe). */
 void bk_pub_free(bk_pub *pub);

@@ -23,23 +23,24 @@ static void put_int(yajl_gen g, const char *key, long long value)
 }
 
 /* Queues g's buffer and frees g. */
-static enum MHD_Result send_gen(struct MHD_Connection *conn, unsigned status, yajl_gen g, const char *const *extra)
+static enum MHD_Result send_gen(struct MHD_Connection *conn, unsigned *sent, unsigned status, yajl_gen g,
+                                const char *const *extra)
 {
     const unsigned char *buf = NULL;
     size_t len = 0;
     enum MHD_Result ret;
     if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok) {
-        ret = bk_reply_json(conn, status, (const char *)buf, len, extra);
+        ret = bk_reply_json(conn, sent, status, (const char *)buf, len, extra);
     } else {
         static const char fallback[] = "{\"error\":\"internal error\"}";
-        ret = bk_reply_json(conn, 500, fallback, sizeof(fallback) - 1, NULL);
+        ret = bk_reply_json(conn, sent, 500, fallback, sizeof(fallback) - 1, NULL);
     }
     yajl_gen_free(g);
     return ret;
 }
 
-enum MHD_Result bk_reply_json(struct MHD_Connection *conn, unsigned status, const char *body, size_t len,
-                              const char *const *extra)
+enum MHD_Result bk_reply_json(struct MHD_Connection *conn, unsigned *sent, unsigned status, const char *body,
+                              size_t len, const char *const *extra)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (resp == NULL) {
@@ -52,10 +53,12 @@ enum MHD_Result bk_reply_json(struct MHD_Connection *conn, unsigned status, cons
     }
     enum MHD_Result ret = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
+    *sent = status;
     return ret;
 }
 
-enum MHD_Result bk_reply_error(struct MHD_Connection *conn, unsigned status, const char *msg, const char *field)
+enum MHD_Result bk_reply_error(struct MHD_Connection *conn, unsigned *sent, unsigned status, const char *msg,
+                               const char *field)
 {
     static const char *const retry[] = {MHD_HTTP_HEADER_RETRY_AFTER, "1", NULL};
     yajl_gen g = yajl_gen_alloc(NULL);
@@ -68,10 +71,10 @@ enum MHD_Result bk_reply_error(struct MHD_Connection *conn, unsigned status, con
         put_str(g, "field", field);
     }
     yajl_gen_map_close(g);
-    return send_gen(conn, status, g, status == 503 ? retry : NULL);
+    return send_gen(conn, sent, status, g, status == 503 ? retry : NULL);
 }
 
-enum MHD_Result bk_reply_not_allowed(struct MHD_Connection *conn, const char *allow)
+enum MHD_Result bk_reply_not_allowed(struct MHD_Connection *conn, unsigned *sent, const char *allow)
 {
     const char *const extra[] = {MHD_HTTP_HEADER_ALLOW, allow, NULL};
     yajl_gen g = yajl_gen_alloc(NULL);
@@ -81,10 +84,10 @@ enum MHD_Result bk_reply_not_allowed(struct MHD_Connection *conn, const char *al
     yajl_gen_map_open(g);
     put_str(g, "error", "method not allowed on this path");
     yajl_gen_map_close(g);
-    return send_gen(conn, 405, g, extra);
+    return send_gen(conn, sent, 405, g, extra);
 }
 
-enum MHD_Result bk_reply_booking(struct MHD_Connection *conn, const bk_booking *b)
+enum MHD_Result bk_reply_booking(struct MHD_Connection *conn, unsigned *sent, const bk_booking *b)
 {
     yajl_gen g = yajl_gen_alloc(NULL);
     if (g == NULL) {
@@ -115,10 +118,10 @@ enum MHD_Result bk_reply_booking(struct MHD_Connection *conn, const bk_booking *
         put_str(g, "decided_at", b->decided_at);
     }
     yajl_gen_map_close(g);
-    return send_gen(conn, 200, g, NULL);
+    return send_gen(conn, sent, 200, g, NULL);
 }
 
-enum MHD_Result bk_reply_accepted(struct MHD_Connection *conn, const bk_booking *b)
+enum MHD_Result bk_reply_accepted(struct MHD_Connection *conn, unsigned *sent, const bk_booking *b)
 {
     char location[sizeof("/bookings/") + BK_ID_LEN];
     snprintf(location, sizeof(location), "/bookings/%s", b->booking_id);
@@ -133,10 +136,10 @@ enum MHD_Result bk_reply_accepted(struct MHD_Connection *conn, const bk_booking 
     put_str(g, "tier", b->tier->code);
     put_int(g, "quantity", b->quantity);
     yajl_gen_map_close(g);
-    return send_gen(conn, 202, g, extra);
+    return send_gen(conn, sent, 202, g, extra);
 }
 
-enum MHD_Result bk_reply_health(struct MHD_Connection *conn, const bk_health_state *state)
+enum MHD_Result bk_reply_health(struct MHD_Connection *conn, unsigned *sent, const bk_health_state *state)
 {
     int ok = state->kafka_ok && state->db_ok;
     yajl_gen g = yajl_gen_alloc(NULL);
@@ -148,7 +151,7 @@ enum MHD_Result bk_reply_health(struct MHD_Connection *conn, const bk_health_sta
     put_str(g, "kafka", state->kafka);
     put_str(g, "database", state->db);
     yajl_gen_map_close(g);
-    return send_gen(conn, ok ? 200 : 503, g, NULL);
+    return send_gen(conn, sent, ok ? 200 : 503, g, NULL);
 }
 
 char *bk_reply_render_tickets(const bk_tier_state states[BK_TIER_COUNT], size_t *len)

@@ -213,6 +213,14 @@ bk_watch *bk_watch_new(const char *dsn, bk_watch_done_fn done, bk_err *err)
     return watch;
 }
 
+size_t bk_watch_count(bk_watch *watch)
+{
+    pthread_mutex_lock(&watch->lock);
+    size_t n = watch->n_waiters;
+    pthread_mutex_unlock(&watch->lock);
+    return n;
+}
+
 void bk_watch_free(bk_watch *watch)
 {
     if (watch == NULL) {

@@ -22,6 +22,9 @@ bk_watch *bk_watch_new(const char *dsn, bk_watch_done_fn done, bk_err *err);
 /* Waits for booking id until deadline_ms (monotonic); thread-safe. */
 int bk_watch_add(bk_watch *watch, const char *id, int64_t deadline_ms, void *opaque, bk_err *err) BK_WARN_UNUSED;
 
+/* How many requests are waiting now. */
+size_t bk_watch_count(bk_watch *watch);
+
 /* Stops the thread, hands back every remaining waiter with NULL, frees (NULL-safe). */
 void bk_watch_free(bk_watch *watch);
 

@@ -6,6 +6,7 @@
 #include "common/kafka.h"
 #include "common/log.h"
 #include "common/tier.h"
+#include "processor/stats.h"
 #include "processor/store.h"
 
 #include <inttypes.h>
@@ -28,6 +29,7 @@ struct bk_proc {
     const bk_cfg *cfg;
     rd_kafka_t *rk;
     bk_store *store;
+    bk_stats *stats;
     part_batch parts[MAX_PARTITIONS];
     volatile sig_atomic_t *stop;
     int paused;       /* PostgreSQL failed: consumption paused until a batch commits */
@@ -68,11 +70,14 @@ static void commit_advisory(bk_proc *proc, int32_t partition, int64_t next_offse
 static int apply(bk_proc *proc, int32_t p, bk_store_msg *msgs, size_t n, bk_err *err)
 {
     bk_store_stats stats;
-    int64_t started = bk_clock_mono_ms();
+    int64_t started = bk_clock_mono_us();
     int rc = bk_store_apply(proc->store, p, bk_tier_by_partition(p), msgs, n, &stats, err);
+    double seconds = (double)(bk_clock_mono_us() - started) / 1e6;
     if (rc != BK_OK) {
+        bk_stats_failure(proc->stats);
         return rc;
     }
+    bk_stats_batch(proc->stats, p, n, &stats.result, seconds);
     const bk_batch_result *r = &stats.result;
     for (size_t k = 0; bk_log_enabled(BK_LOG_DEBUG) && k < n; k++) {
         bk_log_debug("event=booking_decided booking=%s partition=%" PRId32 " offset=%" PRId64 " verdict=%s",
@@ -80,9 +85,9 @@ static int apply(bk_proc *proc, int32_t p, bk_store_msg *msgs, size_t n, bk_err 
     }
     bk_log_info("event=batch_applied partition=%" PRId32 " first_offset=%" PRId64 " next_offset=%" PRId64
                 " n=%zu confirmed=%zu rejected=%zu duplicate=%zu dead=%zu already_applied=%zu seats=%" PRId32
-                " ms=%" PRId64,
+                " ms=%.1f",
                 p, msgs[0].offset, r->next_offset, n, r->n_confirmed, r->n_rejected, r->n_duplicate, r->n_undecodable,
-                r->n_applied, r->seats_sold, bk_clock_mono_ms() - started);
+                r->n_applied, r->seats_sold, seconds * 1e3);
     if (r->n_applied > 0) {
         bk_log_warn("event=fenced partition=%" PRId32 " stored_offset=%" PRId64 " skipped=%zu", p, stats.stored_offset,
                     r->n_applied);
@@ -327,6 +332,11 @@ bk_proc *bk_proc_new(const bk_cfg *cfg, bk_err *err)
     }
     conf = NULL; /* owned by rk now */
     rd_kafka_poll_set_consumer(proc->rk);
+    proc->stats = bk_stats_new(cfg, proc->rk);
+    if (proc->stats == NULL) {
+        bk_err_set(err, BK_E_NOMEM, "bk_stats_new");
+        goto fail;
+    }
 
     topics = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(topics, cfg->kafka_topic, RD_KAFKA_PARTITION_UA);
@@ -378,6 +388,7 @@ void bk_proc_free(bk_proc *proc)
     if (proc == NULL) {
         return;
     }
+    bk_stats_free(proc->stats); /* its endpoint reads rk: stop it first */
     if (proc->rk != NULL) {
         rd_kafka_destroy(proc->rk);
     }

@@ -159,6 +159,9 @@ class Stack:
         log_dir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         env["BK_LOG_LEVEL"] = "info"
+        # The processor's metrics port, next to the ingress's, so a dev stack's processor never answers.
+        env.setdefault("BK_METRICS_PORT", str(int(cfg["BK_HTTP_PORT"]) + 1))
+        self.metrics_url = f"http://127.0.0.1:{env['BK_METRICS_PORT']}/metrics"
         session = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
         counter = [0]
         bin_dir = Path(cfg["BK_BIN_DIR"]).resolve()

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+import requests
 
 from helpers import TIERS, json_body, wait_until
 
@@ -43,3 +44,36 @@ def test_root_serves_the_spa_as_html(api):
     assert resp.status_code == 200, resp.text[:200]
     assert resp.headers.get("Content-Type", "").lower().startswith("text/html"), resp.headers
     assert "<html" in resp.text.lower()
+
+
+def _samples(text):
+    """Prometheus text → {'name{labels}': value} for the sample lines."""
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            out[key] = float(value)
+    return out
+
+
+@pytest.mark.happy
+def test_metrics_of_both_services_count_what_happened(stack, api, reset_tier):
+    reset_tier("GA")
+    ingress_before = _samples(api.request("GET", "/metrics").text)
+    booking = api.book("GA", 1, wait=5000)
+    assert booking.status_code == 200, booking.text
+
+    resp = api.request("GET", "/metrics")
+    assert resp.status_code == 200
+    assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    after = _samples(resp.text)
+    key = 'bk_http_requests_total{route="book",status="200"}'
+    assert after[key] == ingress_before.get(key, 0) + 1
+    assert after['bk_kafka_deliveries_total{result="acked"}'] >= 1
+    assert 'bk_http_request_duration_seconds_bucket{route="book",le="+Inf"}' in after
+    assert "bk_kafka_producer_queue" in after
+
+    processor = _samples(requests.get(stack.metrics_url, timeout=5).text)
+    assert processor['bk_outcomes_total{kind="confirmed"}'] >= 1
+    assert processor["bk_batch_transaction_seconds_count"] >= 1
+    assert processor['bk_consumer_lag{partition="2"}'] >= 0

@@ -1,0 +1,108 @@
+/* Ingress metrics: one object holding every metric, labels built once at start. */
+#include "ingress/stats.h"
+
+#include "common/metrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char *const route_names[BK_STATS_N_ROUTES] = {"health", "tickets", "book",   "booking",
+                                                           "static", "metrics", "unknown"};
+static const unsigned statuses[] = {200, 202, 400, 404, 405, 413, 415, 429, 500, 503, 0};
+#define N_STATUSES (sizeof(statuses) / sizeof(statuses[0])) /* the last, 0, is "other" */
+
+struct bk_stats {
+    char request_labels[BK_STATS_N_ROUTES][N_STATUSES][48];
+    char route_labels[BK_STATS_N_ROUTES][24];
+    bk_counter requests[BK_STATS_N_ROUTES][N_STATUSES];
+    bk_histogram durations[BK_STATS_N_ROUTES];
+    bk_counter delivered;
+    bk_counter undelivered;
+    bk_histogram delivery;
+    bk_counter queue;
+    bk_counter waiting;
+};
+
+bk_stats *bk_stats_new(void)
+{
+    bk_stats *st = calloc(1, sizeof(*st));
+    if (st == NULL) {
+        return NULL;
+    }
+    for (int r = 0; r < BK_STATS_N_ROUTES; r++) {
+        snprintf(st->route_labels[r], sizeof(st->route_labels[r]), "route=\"%s\"", route_names[r]);
+        st->durations[r] = (bk_histogram){.name = "bk_http_request_duration_seconds",
+                                          .help = "Request latency, headers received to answer queued.",
+                                          .labels = st->route_labels[r],
+                                          .bounds = bk_metrics_seconds};
+        for (size_t s = 0; s < N_STATUSES; s++) {
+            char status[8];
+            snprintf(status, sizeof(status), statuses[s] != 0 ? "%u" : "other", statuses[s]);
+            snprintf(st->request_labels[r][s], sizeof(st->request_labels[r][s]), "route=\"%s\",status=\"%s\"",
+                     route_names[r], status);
+            st->requests[r][s] = (bk_counter){.name = "bk_http_requests_total",
+                                              .help = "HTTP requests by route and status.",
+                                              .labels = st->request_labels[r][s]};
+        }
+    }
+    st->delivered = (bk_counter){
+        .name = "bk_kafka_deliveries_total", .help = "Kafka delivery reports by result.", .labels = "result=\"acked\""};
+    st->undelivered = st->delivered;
+    st->undelivered.labels = "result=\"failed\"";
+    st->delivery = (bk_histogram){.name = "bk_kafka_delivery_seconds",
+                                  .help = "Produce to the broker's acknowledgement (acks=all).",
+                                  .labels = "",
+                                  .bounds = bk_metrics_seconds};
+    st->queue = (bk_counter){.name = "bk_kafka_producer_queue",
+                             .help = "Messages in the producer queue, not yet acknowledged.",
+                             .labels = "",
+                             .is_gauge = 1};
+    st->waiting = (bk_counter){
+        .name = "bk_outcome_waiters", .help = "Requests long-polling for an outcome.", .labels = "", .is_gauge = 1};
+    return st;
+}
+
+void bk_stats_free(bk_stats *stats)
+{
+    free(stats);
+}
+
+void bk_stats_request(bk_stats *stats, bk_stats_route route, unsigned status, double seconds)
+{
+    size_t s = 0;
+    while (s < N_STATUSES - 1 && statuses[s] != status) {
+        s++;
+    }
+    bk_counter_add(&stats->requests[route][s], 1);
+    bk_histogram_observe(&stats->durations[route], seconds);
+}
+
+void bk_stats_delivery(bk_stats *stats, int ok, double seconds)
+{
+    bk_counter_add(ok ? &stats->delivered : &stats->undelivered, 1);
+    bk_histogram_observe(&stats->delivery, seconds);
+}
+
+char *bk_stats_render(bk_stats *stats, long long producer_queue, long long waiters, size_t *len)
+{
+    bk_counter *counters[BK_STATS_N_ROUTES * N_STATUSES + 4];
+    bk_histogram *histograms[BK_STATS_N_ROUTES + 1];
+    size_t n_counters = 0, n_histograms = 0;
+    for (int r = 0; r < BK_STATS_N_ROUTES; r++) {
+        for (size_t s = 0; s < N_STATUSES; s++) {
+            counters[n_counters++] = &stats->requests[r][s];
+        }
+    }
+    for (int r = 0; r < BK_STATS_N_ROUTES; r++) {
+        histograms[n_histograms++] = &stats->durations[r];
+    }
+    bk_counter_set(&stats->queue, producer_queue);
+    bk_counter_set(&stats->waiting, waiters);
+    counters[n_counters++] = &stats->delivered;
+    counters[n_counters++] = &stats->undelivered;
+    counters[n_counters++] = &stats->queue;
+    counters[n_counters++] = &stats->waiting;
+    histograms[n_histograms++] = &stats->delivery;
+    bk_metrics_set set = {counters, n_counters, histograms, n_histograms};
+    return bk_metrics_render(&set, len);
+}
