@@ -37,6 +37,13 @@ static const setting settings[] = {
     STR("BK_STATIC_DIR", T_STR, static_dir, "frontend/dist", 1),
     INT("BK_TICKETS_CACHE_MS", tickets_cache_ms, "250", 0, 1000),
     INT("BK_MAX_QUANTITY", max_quantity, "10", 1, 1000),
+    INT("BK_RATE_PER_S", rate_per_s, "20", 0, 1000000),
+    INT("BK_RATE_BURST", rate_burst, "40", 1, 1000000),
+    INT("BK_CONNS_PER_CLIENT", conns_per_client, "64", 0, 1000000),
+    INT("BK_REQUEST_TIMEOUT_S", request_timeout_s, "10", 1, 3600),
+    INT("BK_HTTP_CONN_MEMORY", http_conn_memory, "16384", 4096, 1048576),
+    STR("BK_TRUSTED_NETS", T_STR, trusted_nets, "127.0.0.0/8", 0),
+    STR("BK_CORS_ORIGINS", T_STR, cors_origins, "", 0),
     STR("BK_KAFKA_BROKERS", T_STR, kafka_brokers, "127.0.0.1:19092", 1),
     STR("BK_KAFKA_TOPIC", T_STR, kafka_topic, "bookings", 1),
     STR("BK_GROUP_ID", T_STR, group_id, "bk-processor", 1),
@@ -87,7 +94,8 @@ int bk_cfg_load(bk_cfg *cfg, bk_cfg_lookup lookup, bk_err *err)
     for (size_t k = 0; k < sizeof(settings) / sizeof(settings[0]); k++) {
         const setting *s = &settings[k];
         const char *value = lookup(s->name);
-        if (value == NULL || value[0] == '\0') {
+        /* Empty means the default, except for lists that may be empty (minimum length 0). */
+        if (value == NULL || (value[0] == '\0' && !(s->type == T_STR && s->min == 0))) {
             value = s->def;
         }
         if (value == NULL) {

@@ -16,6 +16,14 @@ typedef struct bk_cfg {
     char static_dir[512];
     int tickets_cache_ms;
     int max_quantity;
+    /* ingress: abuse limits (clients in trusted_nets are exempt) */
+    int rate_per_s; /* 0: no rate limit */
+    int rate_burst;
+    int conns_per_client; /* 0: no cap */
+    int request_timeout_s;
+    int http_conn_memory;
+    char trusted_nets[256];
+    char cors_origins[512];
     /* Kafka */
     char kafka_brokers[512];
     char kafka_topic[128];

@@ -54,7 +54,7 @@ static int safe_path(const char *url)
     return 1;
 }
 
-enum MHD_Result bk_files_reply(struct MHD_Connection *conn, unsigned *sent, const char *root, const char *url)
+enum MHD_Result bk_files_reply(struct MHD_Connection *conn, bk_reply_ctx *ctx, const char *root, const char *url)
 {
     char path[1024];
     const char *rel = strcmp(url, "/") == 0 ? "/index.html" : url;
@@ -68,7 +68,7 @@ enum MHD_Result bk_files_reply(struct MHD_Connection *conn, unsigned *sent, cons
         fd = -1;
     }
     if (fd < 0) {
-        return bk_reply_error(conn, sent, 404, "not found", NULL);
+        return bk_reply_error(conn, ctx, 404, "not found", NULL);
     }
     struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd); /* takes fd */
     if (resp == NULL) {
@@ -83,6 +83,6 @@ enum MHD_Result bk_files_reply(struct MHD_Connection *conn, unsigned *sent, cons
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
-    *sent = MHD_HTTP_OK;
+    ctx->status = MHD_HTTP_OK;
     return ret;
 }

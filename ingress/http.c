@@ -10,6 +10,7 @@
 #include "common/req.h"
 #include "ingress/files.h"
 #include "ingress/health.h"
+#include "ingress/limits.h"
 #include "ingress/lookup.h"
 #include "ingress/pub.h"
 #include "ingress/recent.h"
@@ -27,7 +28,9 @@
 #include <string.h>
 
 #define RECENT_SLOTS (1 << 16)
-#define DRAIN_MS     2000
+/* BK_HTTP_MAX_CONNS is the soft limit, answered with 503; libmicrohttpd refuses past this margin. */
+#define HARD_LIMIT_MARGIN 1024
+#define DRAIN_MS          2000
 
 struct bk_http {
     const bk_cfg *cfg;
@@ -39,6 +42,9 @@ struct bk_http {
     bk_tickets *tickets;
     bk_recent *recent;
     bk_stats *stats;
+    bk_limits *limits;
+    char cors[8][128]; /* BK_CORS_ORIGINS, split */
+    int n_cors;
     pthread_key_t db_key; /* each HTTP thread's own bk_db */
     int db_key_created;
 };
@@ -57,9 +63,10 @@ typedef struct request {
     bk_http *http;
     struct MHD_Connection *conn;
     bk_stats_route route;
-    unsigned status;      /* the status queued, for the metrics */
-    int64_t started_us;   /* headers received */
-    int64_t published_us; /* handed to the producer */
+    bk_reply_ctx reply;     /* CORS origin in, status queued out */
+    bk_limits_conn *limits; /* this connection's limits state (MHD socket context) */
+    int64_t started_us;     /* headers received */
+    int64_t published_us;   /* handed to the producer */
     outcome outcome;
     int wait_ms;
     bk_booking booking; /* pending as published, or final as decided */
@@ -175,38 +182,38 @@ static enum MHD_Result handle_book(bk_http *http, request *req)
     bk_err_clear(&err);
     bk_book_req book;
     if (req->body_too_big) {
-        return bk_reply_error(req->conn, &req->status, 413, "body is larger than 4096 bytes", NULL);
+        return bk_reply_error(req->conn, &req->reply, 413, "body is larger than 4096 bytes", NULL);
     }
     if (bk_req_parse_book(req->body, req->body_len, http->cfg->max_quantity, &book, &err) != BK_OK) {
-        return bk_reply_error(req->conn, &req->status, 400, err.msg, err.field);
+        return bk_reply_error(req->conn, &req->reply, 400, err.msg, err.field);
     }
 
     bk_booking *b = &req->booking;
     const char *key = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Idempotency-Key");
     if (key != NULL) {
         if (bk_req_check_idem_key(key, &err) != BK_OK) {
-            return bk_reply_error(req->conn, &req->status, 400, err.msg, err.field);
+            return bk_reply_error(req->conn, &req->reply, 400, err.msg, err.field);
         }
         bk_id_from_idem_key(http->key, key, b->booking_id);
         /* A retry: answer with what the first request started. A database that cannot be read
          * is no reason to refuse; publishing again is safe, the processor keeps the first. */
         int found = 0;
         if (bk_lookup_booking(thread_db(http), b->booking_id, b, &found, &err) == BK_OK && found) {
-            return bk_reply_booking(req->conn, &req->status, b);
+            return bk_reply_booking(req->conn, &req->reply, b);
         }
         if (bk_recent_get(http->recent, b->booking_id, b)) {
             return req->wait_ms > 0 ? wait_for_outcome(http, req, O_ACCEPTED)
-                                    : bk_reply_accepted(req->conn, &req->status, b);
+                                    : bk_reply_accepted(req->conn, &req->reply, b);
         }
     } else if (bk_id_random(http->key, b->booking_id, &err) != BK_OK) {
         bk_log_error("event=id_failed msg=\"%s\"", err.msg);
-        return bk_reply_error(req->conn, &req->status, 503, "cannot accept bookings right now", NULL);
+        return bk_reply_error(req->conn, &req->reply, 503, "cannot accept bookings right now", NULL);
     }
 
     bk_health_state health;
     bk_health_get(http->health, &health);
     if (!health.kafka_ok) {
-        return bk_reply_error(req->conn, &req->status, 503, "booking queue unavailable, retry shortly", NULL);
+        return bk_reply_error(req->conn, &req->reply, 503, "booking queue unavailable, retry shortly", NULL);
     }
 
     bk_msg msg = {.tier = book.tier, .quantity = book.quantity, .has_customer = book.has_customer};
@@ -222,7 +229,7 @@ static enum MHD_Result handle_book(bk_http *http, request *req)
     size_t len = 0;
     if (bk_msg_encode(&msg, payload, sizeof(payload), &len, &err) != BK_OK) {
         bk_log_error("event=encode_failed booking=%s msg=\"%s\"", b->booking_id, err.msg);
-        return bk_reply_error(req->conn, &req->status, 500, "internal error", NULL);
+        return bk_reply_error(req->conn, &req->reply, 500, "internal error", NULL);
     }
     suspend(req);
     req->published_us = bk_clock_mono_us();
@@ -239,27 +246,27 @@ static enum MHD_Result handle_booking(bk_http *http, request *req, const char *u
     bk_booking *b = &req->booking;
     int rc = bk_id_check(http->key, id, strlen(id));
     if (rc == BK_E_INVAL) {
-        return bk_reply_error(req->conn, &req->status, 400, "malformed booking id", NULL);
+        return bk_reply_error(req->conn, &req->reply, 400, "malformed booking id", NULL);
     }
     if (rc != BK_OK) {
-        return bk_reply_error(req->conn, &req->status, 404, "no such booking", NULL);
+        return bk_reply_error(req->conn, &req->reply, 404, "no such booking", NULL);
     }
     bk_err err;
     bk_err_clear(&err);
     int found = 0;
     if (bk_lookup_booking(thread_db(http), id, b, &found, &err) != BK_OK) {
         bk_log_warn("event=lookup_failed booking=%s msg=\"%s\"", id, err.msg);
-        return bk_reply_error(req->conn, &req->status, 503, "booking status unavailable, retry shortly", NULL);
+        return bk_reply_error(req->conn, &req->reply, 503, "booking status unavailable, retry shortly", NULL);
     }
     if (found) {
-        return bk_reply_booking(req->conn, &req->status, b);
+        return bk_reply_booking(req->conn, &req->reply, b);
     }
     /* Signed by us and not decided yet: pending. What this ingress remembers adds the details. */
     if (!bk_recent_get(http->recent, id, b)) {
         memset(b, 0, sizeof(*b));
         memcpy(b->booking_id, id, BK_ID_LEN + 1);
     }
-    return req->wait_ms > 0 ? wait_for_outcome(http, req, O_PENDING) : bk_reply_booking(req->conn, &req->status, b);
+    return req->wait_ms > 0 ? wait_for_outcome(http, req, O_PENDING) : bk_reply_booking(req->conn, &req->reply, b);
 }
 
 static enum MHD_Result handle_tickets(bk_http *http, request *req)
@@ -270,9 +277,9 @@ static enum MHD_Result handle_tickets(bk_http *http, request *req)
     char *body = bk_tickets_get(http->tickets, thread_db(http), &len, &err);
     if (body == NULL) {
         bk_log_warn("event=tickets_failed msg=\"%s\"", err.msg);
-        return bk_reply_error(req->conn, &req->status, 503, "availability unavailable, retry shortly", NULL);
+        return bk_reply_error(req->conn, &req->reply, 503, "availability unavailable, retry shortly", NULL);
     }
-    enum MHD_Result ret = bk_reply_json(req->conn, &req->status, 200, body, len, NULL);
+    enum MHD_Result ret = bk_reply_json(req->conn, &req->reply, 200, body, len, NULL);
     free(body);
     return ret;
 }
@@ -284,7 +291,7 @@ static enum MHD_Result handle_metrics(bk_http *http, request *req)
     char *body =
         bk_stats_render(http->stats, bk_pub_queue_len(http->pub), (long long)bk_watch_count(http->watch), &len);
     if (body == NULL) {
-        return bk_reply_error(req->conn, &req->status, 500, "internal error", NULL);
+        return bk_reply_error(req->conn, &req->reply, 500, "internal error", NULL);
     }
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (resp == NULL) {
@@ -294,7 +301,7 @@ static enum MHD_Result handle_metrics(bk_http *http, request *req)
     MHD_add_response_header(resp, type[0], type[1]);
     enum MHD_Result ret = MHD_queue_response(req->conn, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
-    req->status = MHD_HTTP_OK;
+    req->reply.status = MHD_HTTP_OK;
     return ret;
 }
 
@@ -303,12 +310,12 @@ static enum MHD_Result handle_resumed(request *req)
 {
     switch (req->outcome) {
     case O_ACCEPTED:
-        return bk_reply_accepted(req->conn, &req->status, &req->booking);
+        return bk_reply_accepted(req->conn, &req->reply, &req->booking);
     case O_DECIDED:
     case O_PENDING:
-        return bk_reply_booking(req->conn, &req->status, &req->booking);
+        return bk_reply_booking(req->conn, &req->reply, &req->booking);
     default:
-        return bk_reply_error(req->conn, &req->status, 503, "booking queue unavailable, retry shortly", NULL);
+        return bk_reply_error(req->conn, &req->reply, 503, "booking queue unavailable, retry shortly", NULL);
     }
 }
 
@@ -323,36 +330,66 @@ static int check_headers(request *req, const char *url, const char *method, enum
                                         [BK_STATS_STATIC] = "GET, HEAD"};
     bk_err err;
     bk_err_clear(&err);
+    bk_http *http = req->http;
     int want_post = req->route == BK_STATS_BOOK;
+    int api = req->route == BK_STATS_BOOK || req->route == BK_STATS_BOOKING || req->route == BK_STATS_TICKETS;
+    if (bk_limits_overloaded(http->limits)) {
+        *ret = bk_reply_limited(req->conn, &req->reply, 503, 1);
+        return 1;
+    }
+    if (api && strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0 && req->reply.cors_origin != NULL) {
+        *ret = bk_reply_preflight(req->conn, &req->reply);
+        return 1;
+    }
     /* A file path is only known if it is the app's root: POST /anything-else is 404, not 405. */
     if (req->route == BK_STATS_UNKNOWN || (req->route == BK_STATS_STATIC && !is_get(method) && strcmp(url, "/") != 0)) {
-        *ret = bk_reply_error(req->conn, &req->status, 404, "not found", NULL);
+        *ret = bk_reply_error(req->conn, &req->reply, 404, "not found", NULL);
         return 1;
     }
     if (want_post ? strcmp(method, MHD_HTTP_METHOD_POST) != 0 : !is_get(method)) {
-        *ret = bk_reply_not_allowed(req->conn, &req->status, allow[req->route]);
+        *ret = bk_reply_not_allowed(req->conn, &req->reply, allow[req->route]);
         return 1;
+    }
+    if (api) {
+        const union MHD_ConnectionInfo *info = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        int retry_after = bk_limits_take(http->limits, info != NULL ? info->client_addr : NULL);
+        if (retry_after > 0) {
+            *ret = bk_reply_limited(req->conn, &req->reply, 429, retry_after);
+            return 1;
+        }
     }
     if (req->route == BK_STATS_BOOK || req->route == BK_STATS_BOOKING) {
         const char *wait = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "wait");
         if (bk_req_parse_wait(wait, &req->wait_ms, &err) != BK_OK) {
-            *ret = bk_reply_error(req->conn, &req->status, 400, err.msg, err.field);
+            *ret = bk_reply_error(req->conn, &req->reply, 400, err.msg, err.field);
             return 1;
         }
     }
     if (req->route == BK_STATS_BOOK) {
         const char *length = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (length != NULL && strtoull(length, NULL, 10) > BK_REQ_BODY_MAX) {
-            *ret = bk_reply_error(req->conn, &req->status, 413, "body is larger than 4096 bytes", NULL);
+            *ret = bk_reply_error(req->conn, &req->reply, 413, "body is larger than 4096 bytes", NULL);
             return 1;
         }
         const char *type = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         if (bk_req_check_content_type(type, &err) != BK_OK) {
-            *ret = bk_reply_error(req->conn, &req->status, 415, err.msg, NULL);
+            *ret = bk_reply_error(req->conn, &req->reply, 415, err.msg, NULL);
             return 1;
         }
     }
     return 0;
+}
+
+/* The request's Origin, if BK_CORS_ORIGINS allows it. */
+static const char *allowed_origin(bk_http *http, struct MHD_Connection *conn)
+{
+    const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    for (int k = 0; origin != NULL && k < http->n_cors; k++) {
+        if (strcmp(origin, http->cors[k]) == 0) {
+            return http->cors[k];
+        }
+    }
+    return NULL;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -373,17 +410,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->conn = conn;
         req->route = route_of(url);
         req->started_us = bk_clock_mono_us();
+        req->reply.cors_origin = allowed_origin(http, conn);
+        const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        req->limits = info != NULL ? info->socket_context : NULL;
         *req_cls = req;
         if (check_headers(req, url, method, &ret)) {
             return ret;
         }
         if (req->route != BK_STATS_BOOK) {
             /* No body to wait for: answer now. */
+            bk_limits_busy(http->limits, req->limits, 1);
             switch (req->route) {
             case BK_STATS_HEALTH: {
                 bk_health_state state;
                 bk_health_get(http->health, &state);
-                return bk_reply_health(conn, &req->status, &state);
+                return bk_reply_health(conn, &req->reply, &state);
             }
             case BK_STATS_TICKETS:
                 return handle_tickets(http, req);
@@ -392,7 +433,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             case BK_STATS_METRICS:
                 return handle_metrics(http, req);
             default:
-                return bk_files_reply(conn, &req->status, http->cfg->static_dir, url);
+                return bk_files_reply(conn, &req->reply, http->cfg->static_dir, url);
             }
         }
         return MHD_YES; /* the body follows */
@@ -411,6 +452,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    bk_limits_busy(http->limits, req->limits, 1); /* received in full: no deadline while we work */
     return handle_book(http, req);
 }
 
@@ -421,10 +463,34 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     bk_http *http = cls;
     request *req = *req_cls;
     if (req != NULL) {
-        bk_stats_request(http->stats, req->route, req->status, (double)(bk_clock_mono_us() - req->started_us) / 1e6);
+        bk_stats_request(http->stats, req->route, req->reply.status,
+                         (double)(bk_clock_mono_us() - req->started_us) / 1e6);
+        bk_limits_busy(http->limits, req->limits, 0); /* the next request's deadline starts now */
         free(req);
     }
     *req_cls = NULL;
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addrlen;
+    bk_http *http = cls;
+    return bk_limits_accept(http->limits, addr) ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    bk_http *http = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *addr = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        *socket_context =
+            bk_limits_open(http->limits, fd != NULL ? fd->connect_fd : -1, addr != NULL ? addr->client_addr : NULL);
+    } else {
+        bk_limits_close(http->limits, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -457,6 +523,16 @@ bk_http *bk_http_new(const bk_cfg *cfg, const bk_id_key *key, bk_err *err)
         bk_err_set(err, BK_E_NOMEM, "recent, tickets or stats allocation");
         goto fail;
     }
+    http->limits = bk_limits_new(cfg, err);
+    if (http->limits == NULL) {
+        goto fail;
+    }
+    char origins[sizeof(cfg->cors_origins)];
+    snprintf(origins, sizeof(origins), "%s", cfg->cors_origins);
+    char *save = NULL;
+    for (char *o = strtok_r(origins, ", ", &save); o != NULL && http->n_cors < 8; o = strtok_r(NULL, ", ", &save)) {
+        snprintf(http->cors[http->n_cors++], sizeof(http->cors[0]), "%s", o);
+    }
     if ((http->pub = bk_pub_new(cfg, on_published, err)) == NULL ||
         (http->watch = bk_watch_new(cfg->pg_dsn, on_watched, err)) == NULL ||
         (http->health = bk_health_new(cfg->pg_dsn, http->pub, err)) == NULL) {
@@ -470,11 +546,13 @@ bk_http *bk_http_new(const bk_cfg *cfg, const bk_id_key *key, bk_err *err)
     }
     /* epoll, not select: libmicrohttpd's default limit is FD_SETSIZE (about 1,020 connections). */
     http->daemon = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, (uint16_t)cfg->http_port, NULL,
-        NULL, on_request, http, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http, MHD_OPTION_SOCK_ADDR,
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, (uint16_t)cfg->http_port,
+        on_accept, http, on_request, http, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)cfg->http_max_conns, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_conn_timeout_s,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_END);
+        (unsigned)cfg->http_max_conns + HARD_LIMIT_MARGIN, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->http_conn_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)cfg->http_conn_memory, MHD_OPTION_NOTIFY_CONNECTION, on_connection, http, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, http, MHD_OPTION_END);
     if (http->daemon == NULL) {
         bk_err_set(err, BK_E_IO, "MHD_start_daemon failed on %s:%d", cfg->http_addr, cfg->http_port);
         goto fail;
@@ -516,6 +594,7 @@ void bk_http_free(bk_http *http)
     bk_tickets_free(http->tickets);
     bk_recent_free(http->recent);
     bk_stats_free(http->stats);
+    bk_limits_free(http->limits); /* after MHD_stop_daemon: its connections are all closed */
     if (http->db_key_created) {
         pthread_key_delete(http->db_key);
     }

@@ -23,23 +23,23 @@ static void put_int(yajl_gen g, const char *key, long long value)
 }
 
 /* Queues g's buffer and frees g. */
-static enum MHD_Result send_gen(struct MHD_Connection *conn, unsigned *sent, unsigned status, yajl_gen g,
+static enum MHD_Result send_gen(struct MHD_Connection *conn, bk_reply_ctx *ctx, unsigned status, yajl_gen g,
                                 const char *const *extra)
 {
     const unsigned char *buf = NULL;
     size_t len = 0;
     enum MHD_Result ret;
     if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok) {
-        ret = bk_reply_json(conn, sent, status, (const char *)buf, len, extra);
+        ret = bk_reply_json(conn, ctx, status, (const char *)buf, len, extra);
     } else {
         static const char fallback[] = "{\"error\":\"internal error\"}";
-        ret = bk_reply_json(conn, sent, 500, fallback, sizeof(fallback) - 1, NULL);
+        ret = bk_reply_json(conn, ctx, 500, fallback, sizeof(fallback) - 1, NULL);
     }
     yajl_gen_free(g);
     return ret;
 }
 
-enum MHD_Result bk_reply_json(struct MHD_Connection *conn, unsigned *sent, unsigned status, const char *body,
+enum MHD_Result bk_reply_json(struct MHD_Connection *conn, bk_reply_ctx *ctx, unsigned status, const char *body,
                               size_t len, const char *const *extra)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
@@ -51,13 +51,18 @@ enum MHD_Result bk_reply_json(struct MHD_Connection *conn, unsigned *sent, unsig
     for (int k = 0; extra != NULL && extra[k] != NULL; k += 2) {
         MHD_add_response_header(resp, extra[k], extra[k + 1]);
     }
+    if (ctx->cors_origin != NULL) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", ctx->cors_origin);
+        MHD_add_response_header(resp, "Access-Control-Expose-Headers", "Location, Retry-After");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Origin");
+    }
     enum MHD_Result ret = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
-    *sent = status;
+    ctx->status = status;
     return ret;
 }
 
-enum MHD_Result bk_reply_error(struct MHD_Connection *conn, unsigned *sent, unsigned status, const char *msg,
+enum MHD_Result bk_reply_error(struct MHD_Connection *conn, bk_reply_ctx *ctx, unsigned status, const char *msg,
                                const char *field)
 {
     static const char *const retry[] = {MHD_HTTP_HEADER_RETRY_AFTER, "1", NULL};
@@ -71,10 +76,43 @@ enum MHD_Result bk_reply_error(struct MHD_Connection *conn, unsigned *sent, unsi
         put_str(g, "field", field);
     }
     yajl_gen_map_close(g);
-    return send_gen(conn, sent, status, g, status == 503 ? retry : NULL);
+    return send_gen(conn, ctx, status, g, status == 503 ? retry : NULL);
 }
 
-enum MHD_Result bk_reply_not_allowed(struct MHD_Connection *conn, unsigned *sent, const char *allow)
+enum MHD_Result bk_reply_limited(struct MHD_Connection *conn, bk_reply_ctx *ctx, unsigned status, int retry_after_s)
+{
+    char seconds[16];
+    snprintf(seconds, sizeof(seconds), "%d", retry_after_s);
+    const char *const rate[] = {MHD_HTTP_HEADER_RETRY_AFTER, seconds, NULL};
+    const char *const busy[] = {MHD_HTTP_HEADER_RETRY_AFTER, seconds, MHD_HTTP_HEADER_CONNECTION, "close", NULL};
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (g == NULL) {
+        return MHD_NO;
+    }
+    yajl_gen_map_open(g);
+    put_str(g, "error", status == 429 ? "too many requests, slow down" : "server busy, retry shortly");
+    yajl_gen_map_close(g);
+    return send_gen(conn, ctx, status, g, status == 429 ? rate : busy);
+}
+
+enum MHD_Result bk_reply_preflight(struct MHD_Connection *conn, bk_reply_ctx *ctx)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (resp == NULL) {
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Access-Control-Allow-Origin", ctx->cors_origin);
+    MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, HEAD, POST");
+    MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Content-Type, Idempotency-Key");
+    MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Origin");
+    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_NO_CONTENT, resp);
+    MHD_destroy_response(resp);
+    ctx->status = MHD_HTTP_NO_CONTENT;
+    return ret;
+}
+
+enum MHD_Result bk_reply_not_allowed(struct MHD_Connection *conn, bk_reply_ctx *ctx, const char *allow)
 {
     const char *const extra[] = {MHD_HTTP_HEADER_ALLOW, allow, NULL};
     yajl_gen g = yajl_gen_alloc(NULL);
@@ -84,10 +122,10 @@ enum MHD_Result bk_reply_not_allowed(struct MHD_Connection *conn, unsigned *sent
     yajl_gen_map_open(g);
     put_str(g, "error", "method not allowed on this path");
     yajl_gen_map_close(g);
-    return send_gen(conn, sent, 405, g, extra);
+    return send_gen(conn, ctx, 405, g, extra);
 }
 
-enum MHD_Result bk_reply_booking(struct MHD_Connection *conn, unsigned *sent, const bk_booking *b)
+enum MHD_Result bk_reply_booking(struct MHD_Connection *conn, bk_reply_ctx *ctx, const bk_booking *b)
 {
     yajl_gen g = yajl_gen_alloc(NULL);
     if (g == NULL) {
@@ -118,10 +156,10 @@ enum MHD_Result bk_reply_booking(struct MHD_Connection *conn, unsigned *sent, co
         put_str(g, "decided_at", b->decided_at);
     }
     yajl_gen_map_close(g);
-    return send_gen(conn, sent, 200, g, NULL);
+    return send_gen(conn, ctx, 200, g, NULL);
 }
 
-enum MHD_Result bk_reply_accepted(struct MHD_Connection *conn, unsigned *sent, const bk_booking *b)
+enum MHD_Result bk_reply_accepted(struct MHD_Connection *conn, bk_reply_ctx *ctx, const bk_booking *b)
 {
     char location[sizeof("/bookings/") + BK_ID_LEN];
     snprintf(location, sizeof(location), "/bookings/%s", b->booking_id);
@@ -136,10 +174,10 @@ enum MHD_Result bk_reply_accepted(struct MHD_Connection *conn, unsigned *sent, c
     put_str(g, "tier", b->tier->code);
     put_int(g, "quantity", b->quantity);
     yajl_gen_map_close(g);
-    return send_gen(conn, sent, 202, g, extra);
+    return send_gen(conn, ctx, 202, g, extra);
 }
 
-enum MHD_Result bk_reply_health(struct MHD_Connection *conn, unsigned *sent, const bk_health_state *state)
+enum MHD_Result bk_reply_health(struct MHD_Connection *conn, bk_reply_ctx *ctx, const bk_health_state *state)
 {
     int ok = state->kafka_ok && state->db_ok;
     yajl_gen g = yajl_gen_alloc(NULL);
@@ -151,7 +189,7 @@ enum MHD_Result bk_reply_health(struct MHD_Connection *conn, unsigned *sent, con
     put_str(g, "kafka", state->kafka);
     put_str(g, "database", state->db);
     yajl_gen_map_close(g);
-    return send_gen(conn, sent, ok ? 200 : 503, g, NULL);
+    return send_gen(conn, ctx, ok ? 200 : 503, g, NULL);
 }
 
 char *bk_reply_render_tickets(const bk_tier_state states[BK_TIER_COUNT], size_t *len)
