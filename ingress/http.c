@@ -392,6 +392,26 @@ static const char *allowed_origin(bk_http *http, struct MHD_Connection *conn)
     return NULL;
 }
 
+/* Answers a request that has no body to wait for. */
+static enum MHD_Result handle_bodiless(bk_http *http, request *req, const char *url)
+{
+    switch (req->route) {
+    case BK_STATS_HEALTH: {
+        bk_health_state state;
+        bk_health_get(http->health, &state);
+        return bk_reply_health(req->conn, &req->reply, &state);
+    }
+    case BK_STATS_TICKETS:
+        return handle_tickets(http, req);
+    case BK_STATS_BOOKING:
+        return handle_booking(http, req, url);
+    case BK_STATS_METRICS:
+        return handle_metrics(http, req);
+    default:
+        return bk_files_reply(req->conn, &req->reply, http->cfg->static_dir, url);
+    }
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **req_cls)
@@ -414,37 +434,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         req->limits = info != NULL ? info->socket_context : NULL;
         *req_cls = req;
-        if (check_headers(req, url, method, &ret)) {
+        /* Only a booking's headers are judged before its body: refusing it then (and closing the
+         * connection) spares reading a body we would throw away. Anything else is answered on
+         * the next call, since libmicrohttpd closes a connection answered on the first one. */
+        if (req->route == BK_STATS_BOOK && check_headers(req, url, method, &ret)) {
             return ret;
         }
-        if (req->route != BK_STATS_BOOK) {
-            /* No body to wait for: answer now. */
-            bk_limits_busy(http->limits, req->limits, 1);
-            switch (req->route) {
-            case BK_STATS_HEALTH: {
-                bk_health_state state;
-                bk_health_get(http->health, &state);
-                return bk_reply_health(conn, &req->reply, &state);
-            }
-            case BK_STATS_TICKETS:
-                return handle_tickets(http, req);
-            case BK_STATS_BOOKING:
-                return handle_booking(http, req, url);
-            case BK_STATS_METRICS:
-                return handle_metrics(http, req);
-            default:
-                return bk_files_reply(conn, &req->reply, http->cfg->static_dir, url);
-            }
-        }
-        return MHD_YES; /* the body follows */
+        return MHD_YES;
     }
     if (req->outcome != O_NONE) {
         return handle_resumed(req);
     }
     if (*upload_data_size > 0) {
         /* Chunked bodies have no Content-Length to refuse early: keep reading, keep nothing. */
-        if (req->body_len + *upload_data_size > sizeof(req->body)) {
-            req->body_too_big = 1;
+        if (req->route != BK_STATS_BOOK || req->body_len + *upload_data_size > sizeof(req->body)) {
+            req->body_too_big = req->route == BK_STATS_BOOK;
         } else {
             memcpy(req->body + req->body_len, upload_data, *upload_data_size);
             req->body_len += *upload_data_size;
@@ -452,8 +456,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (req->route != BK_STATS_BOOK && check_headers(req, url, method, &ret)) {
+        return ret;
+    }
     bk_limits_busy(http->limits, req->limits, 1); /* received in full: no deadline while we work */
-    return handle_book(http, req);
+    return req->route == BK_STATS_BOOK ? handle_book(http, req) : handle_bodiless(http, req, url);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode toe)
