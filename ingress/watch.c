@@ -3,6 +3,7 @@
 #include "ingress/watch.h"
 
 #include "common/clock.h"
+#include "common/id.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -67,9 +68,9 @@ int bk_watch_add(bk_watch *watch, const char *id, int64_t deadline_ms, void *opa
     return rc;
 }
 
-/* Removes every matching waiter (waiting for this decided booking; or, with booking NULL, past
- * its deadline, or all of them) under the lock, then calls done() for each without it. */
-static void hand_back(bk_watch *watch, const bk_booking *booking, int64_t now, int take_all)
+/* Removes every waiter past its deadline (or all of them) under the lock, then calls done()
+ * with NULL for each without it. */
+static void hand_back_expired(bk_watch *watch, int64_t now, int take_all)
 {
     void **taken = NULL;
     size_t n_taken = 0;
@@ -79,7 +80,7 @@ static void hand_back(bk_watch *watch, const bk_booking *booking, int64_t now, i
     }
     for (size_t k = 0; taken != NULL && k < watch->n_waiters;) {
         waiter *w = &watch->waiters[k];
-        if (take_all || (booking != NULL ? strcmp(w->id, booking->booking_id) == 0 : w->deadline_ms <= now)) {
+        if (take_all || w->deadline_ms <= now) {
             taken[n_taken++] = w->opaque;
             *w = watch->waiters[--watch->n_waiters];
         } else {
@@ -88,14 +89,82 @@ static void hand_back(bk_watch *watch, const bk_booking *booking, int64_t now, i
     }
     pthread_mutex_unlock(&watch->lock);
     for (size_t k = 0; k < n_taken; k++) {
-        watch->done(taken[k], booking);
+        watch->done(taken[k], NULL);
     }
     free(taken);
 }
 
+/* The bookings one lookup found decided. */
+typedef struct decided {
+    bk_booking *items;
+    size_t n;
+    size_t cap;
+} decided;
+
 static void on_decided(const bk_booking *booking, void *arg)
 {
-    hand_back(arg, booking, 0, 0);
+    decided *d = arg;
+    if (d->n == d->cap) {
+        size_t cap = d->cap > 0 ? 2 * d->cap : 64;
+        bk_booking *grown = realloc(d->items, cap * sizeof(*grown));
+        if (grown == NULL) {
+            return; /* its waiters are found on the next pass */
+        }
+        d->items = grown;
+        d->cap = cap;
+    }
+    d->items[d->n++] = *booking;
+}
+
+/* Hands back every waiter of a decided booking in one pass over the waiters, with the decided
+ * ids in a small open-addressing table: linear in waiters plus decisions, not their product. */
+static void hand_back_decided(bk_watch *watch, const decided *d)
+{
+    size_t n_slots = 16;
+    while (n_slots < 2 * d->n) {
+        n_slots *= 2;
+    }
+    size_t *slots = malloc(n_slots * sizeof(*slots)); /* index + 1 into d->items; 0 is empty */
+    struct {
+        void *opaque;
+        const bk_booking *booking;
+    } *taken = NULL;
+    size_t n_taken = 0;
+    pthread_mutex_lock(&watch->lock);
+    if (slots != NULL && watch->n_waiters > 0) {
+        taken = malloc(watch->n_waiters * sizeof(*taken));
+    }
+    if (taken != NULL) {
+        memset(slots, 0, n_slots * sizeof(*slots));
+        for (size_t i = 0; i < d->n; i++) {
+            size_t k = bk_id_hash(d->items[i].booking_id) & (n_slots - 1);
+            while (slots[k] != 0) {
+                k = (k + 1) & (n_slots - 1);
+            }
+            slots[k] = i + 1;
+        }
+        for (size_t w = 0; w < watch->n_waiters;) {
+            const bk_booking *found = NULL;
+            for (size_t k = bk_id_hash(watch->waiters[w].id) & (n_slots - 1); slots[k] != 0 && found == NULL;
+                 k = (k + 1) & (n_slots - 1)) {
+                const bk_booking *b = &d->items[slots[k] - 1];
+                found = strcmp(b->booking_id, watch->waiters[w].id) == 0 ? b : NULL;
+            }
+            if (found != NULL) {
+                taken[n_taken].opaque = watch->waiters[w].opaque;
+                taken[n_taken++].booking = found;
+                watch->waiters[w] = watch->waiters[--watch->n_waiters];
+            } else {
+                w++;
+            }
+        }
+    }
+    pthread_mutex_unlock(&watch->lock);
+    for (size_t k = 0; k < n_taken; k++) {
+        watch->done(taken[k].opaque, taken[k].booking);
+    }
+    free(taken);
+    free(slots);
 }
 
 /* One query for every waiting id. */
@@ -123,9 +192,14 @@ static void check_waiters(bk_watch *watch)
     }
     bk_err err;
     bk_err_clear(&err);
-    if (bk_lookup_bookings(watch->db, lit, on_decided, watch, &err) != BK_OK) {
+    decided d = {0};
+    if (bk_lookup_bookings(watch->db, lit, on_decided, &d, &err) != BK_OK) {
         bk_log_warn("event=watch_lookup_failed waiters=%zu msg=\"%s\"", n, err.msg);
     }
+    if (d.n > 0) {
+        hand_back_decided(watch, &d);
+    }
+    free(d.items);
     free(lit);
 }
 
@@ -183,7 +257,7 @@ static void *run(void *arg)
             check_waiters(watch);
             next_recheck = now + RECHECK_MS;
         }
-        hand_back(watch, NULL, bk_clock_mono_ms(), 0);
+        hand_back_expired(watch, bk_clock_mono_ms(), 0);
     }
     return NULL;
 }
@@ -230,7 +304,7 @@ void bk_watch_free(bk_watch *watch)
         atomic_store(&watch->stop, 1);
         pthread_join(watch->thread, NULL);
     }
-    hand_back(watch, NULL, 0, 1);
+    hand_back_expired(watch, 0, 1);
     if (watch->wake_fd >= 0) {
         close(watch->wake_fd);
     }

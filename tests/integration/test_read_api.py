@@ -73,7 +73,13 @@ def test_metrics_of_both_services_count_what_happened(stack, api, reset_tier):
     assert 'bk_http_request_duration_seconds_bucket{route="book",le="+Inf"}' in after
     assert "bk_kafka_producer_queue" in after
 
-    processor = _samples(requests.get(stack.metrics_url, timeout=5).text)
-    assert processor['bk_outcomes_total{kind="confirmed"}'] >= 1
+    # The processor counts a batch just after its commit, which is when the ingress already sees
+    # the outcome: poll rather than race it.
+    def processor_metrics():
+        return _samples(requests.get(stack.metrics_url, timeout=5).text)
+
+    wait_until(lambda: processor_metrics().get('bk_outcomes_total{kind="confirmed"}', 0) >= 1, 10,
+               "the processor to count the confirmed booking")
+    processor = processor_metrics()
     assert processor["bk_batch_transaction_seconds_count"] >= 1
     assert processor['bk_consumer_lag{partition="2"}'] >= 0
