@@ -23,9 +23,10 @@ deps_apt() {
     for pkg in "${APT_PACKAGES[@]}"; do
         pkg_installed "$pkg" || missing+=("$pkg")
     done
-    # Node is only needed once the frontend exists.
-    if [[ -f $BK_REPO/frontend/package.json ]] && ! command -v npm >/dev/null; then
-        missing+=(nodejs npm)
+    # Node, and Chromium for the browser tests, are only needed once the frontend exists.
+    if [[ -f $BK_REPO/frontend/package.json ]]; then
+        command -v npm >/dev/null || missing+=(nodejs npm)
+        pkg_installed chromium || missing+=(chromium)
     fi
     ((${#missing[@]} == 0)) && return 0
 

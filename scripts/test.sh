@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # ./bk test — exactly what CI runs (.ci/run): deps, build, format check, unit tests, integration
-# tests against a fresh test stack (own state folder and ports), the same under the sanitizers,
-# and the frontend tests. Every stage prints one summary line; any failure makes the exit non-zero.
+# tests against a fresh test stack (own state folder and ports), the browser tests on the same
+# stack, the same under the sanitizers, and the frontend unit tests. Every stage prints one
+# summary line; any failure makes the exit non-zero.
 
 TEST_RESULTS=()
 TEST_FAILED=0
@@ -75,8 +76,10 @@ bk_test() {
     if stage_ok; then
         stack_ok=1
         stage "integration tests" test_pytest
+        stage "browser tests" test_browser
     else
         not_run "integration tests" "the test stack did not start"
+        not_run "browser tests" "the test stack did not start"
     fi
 
     stage "asan build" bk_build_asan
@@ -177,6 +180,21 @@ test_pytest_asan() {
         rc=$?
     # pytest's status 5 means no test carries the marker.
     ((rc != 5)) || skip "no integration test is marked happy"
+    return "$rc"
+}
+
+# Headless Chromium (Debian's, driven by playwright-core) against the built app, served by a
+# bk-ingress + bk-processor on the test stack. The tests reset the tiers they use through psql.
+test_browser() {
+    local dir=$BK_REPO/frontend rc=0
+    [[ -f $dir/package.json ]] || skip "no frontend/package.json"
+    jq -e '.scripts.e2e' "$dir/package.json" >/dev/null || skip "frontend/package.json has no e2e script"
+    [[ -f $dir/dist/index.html ]] || die "frontend/dist/index.html is missing: the build stage did not build the app"
+    # The ingress serves what the build stage just built (an env prefix on a function is exported
+    # to the processes it starts).
+    BK_STATIC_DIR=$dir/dist services_start
+    (cd "$dir" && BK_E2E_BASE_URL=http://127.0.0.1:$BK_HTTP_PORT BK_PSQL=$PG_BIN/psql npm run e2e) || rc=$?
+    services_stop
     return "$rc"
 }
 
