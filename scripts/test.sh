@@ -77,9 +77,11 @@ bk_test() {
         stack_ok=1
         stage "integration tests" test_pytest
         stage "browser tests" test_browser
+        stage "replay smoke" "$BK_REPO/tests/replay/smoke.sh"
     else
         not_run "integration tests" "the test stack did not start"
         not_run "browser tests" "the test stack did not start"
+        not_run "replay smoke" "the test stack did not start"
     fi
 
     stage "asan build" bk_build_asan
