@@ -94,9 +94,11 @@ int bk_db_connect(bk_db *db, bk_err *err)
         return BK_OK;
     }
     disconnect(db);
-    /* The DSN may set its own connect_timeout; otherwise an unreachable server costs at most 3 s. */
-    const char *const keys[] = {"connect_timeout", "dbname", NULL};
-    const char *const values[] = {"3", db->dsn, NULL};
+    /* The DSN may set its own values; otherwise an unreachable server costs at most 3 s, and a
+     * process frozen inside a transaction (a SIGSTOPped zombie processor) loses it after 5 s
+     * instead of holding its row locks, and so the whole pipeline, for as long as it is frozen. */
+    const char *const keys[] = {"connect_timeout", "options", "dbname", NULL};
+    const char *const values[] = {"3", "-c idle_in_transaction_session_timeout=5s", db->dsn, NULL};
     db->conn = PQconnectdbParams(keys, values, 1);
     if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
         int rc = bk_err_set(err, BK_E_DB, "PQconnectdbParams failed: %s",

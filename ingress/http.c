@@ -323,11 +323,9 @@ static enum MHD_Result handle_resumed(request *req)
  * answered, 0 when the request proceeds. */
 static int check_headers(request *req, const char *url, const char *method, enum MHD_Result *ret)
 {
-    static const char *const allow[] = {[BK_STATS_HEALTH] = "GET, HEAD",
-                                        [BK_STATS_TICKETS] = "GET, HEAD",
-                                        [BK_STATS_BOOK] = "POST",
-                                        [BK_STATS_BOOKING] = "GET, HEAD",
-                                        [BK_STATS_STATIC] = "GET, HEAD"};
+    static const char *const allow[] = {
+        [BK_STATS_HEALTH] = "GET, HEAD",  [BK_STATS_TICKETS] = "GET, HEAD", [BK_STATS_BOOK] = "POST",
+        [BK_STATS_BOOKING] = "GET, HEAD", [BK_STATS_STATIC] = "GET, HEAD",  [BK_STATS_METRICS] = "GET, HEAD"};
     bk_err err;
     bk_err_clear(&err);
     bk_http *http = req->http;

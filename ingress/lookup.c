@@ -18,6 +18,28 @@ static const bk_db_stmt stmts[] = {
     {"ping", "SELECT 1"},
 };
 
+/* Runs a read. A connection that died since its last use (a database restart) is only noticed
+ * when a statement fails on it: then reconnect and run the read once more. Safe because these
+ * statements only read. */
+static int read_exec(bk_db *db, const char *name, int n, const char *const *values, PGresult **res, bk_err *err)
+{
+    bk_err first;
+    bk_err_clear(&first);
+    int rc = bk_db_connect(db, err);
+    if (rc == BK_OK) {
+        rc = bk_db_exec(db, name, n, values, res, &first);
+    }
+    if (rc != BK_OK && first.code != BK_OK && !bk_db_connected(db)) {
+        rc = bk_db_connect(db, err);
+        if (rc == BK_OK) {
+            rc = bk_db_exec(db, name, n, values, res, err);
+        }
+    } else if (rc != BK_OK && first.code != BK_OK) {
+        rc = bk_err_set(err, first.code, "%s", first.msg);
+    }
+    return rc;
+}
+
 bk_db *bk_lookup_db_new(const char *dsn)
 {
     return bk_db_new(dsn, stmts, (int)(sizeof(stmts) / sizeof(stmts[0])));
@@ -43,10 +65,7 @@ int bk_lookup_booking(bk_db *db, const char *id, bk_booking *out, int *found, bk
     PGresult *res = NULL;
     const char *values[] = {id};
     *found = 0;
-    int rc = bk_db_connect(db, err);
-    if (rc == BK_OK) {
-        rc = bk_db_exec(db, "booking", 1, values, &res, err);
-    }
+    int rc = read_exec(db, "booking", 1, values, &res, err);
     if (rc == BK_OK && PQntuples(res) == 1) {
         read_row(res, 0, out);
         *found = out->tier != NULL;
@@ -59,10 +78,7 @@ int bk_lookup_bookings(bk_db *db, const char *ids_literal, bk_lookup_fn fn, void
 {
     PGresult *res = NULL;
     const char *values[] = {ids_literal};
-    int rc = bk_db_connect(db, err);
-    if (rc == BK_OK) {
-        rc = bk_db_exec(db, "bookings", 1, values, &res, err);
-    }
+    int rc = read_exec(db, "bookings", 1, values, &res, err);
     for (int row = 0; rc == BK_OK && row < PQntuples(res); row++) {
         bk_booking b;
         read_row(res, row, &b);
@@ -77,10 +93,7 @@ int bk_lookup_bookings(bk_db *db, const char *ids_literal, bk_lookup_fn fn, void
 int bk_lookup_tiers(bk_db *db, bk_tier_state states[BK_TIER_COUNT], bk_err *err)
 {
     PGresult *res = NULL;
-    int rc = bk_db_connect(db, err);
-    if (rc == BK_OK) {
-        rc = bk_db_exec(db, "tiers", 0, NULL, &res, err);
-    }
+    int rc = read_exec(db, "tiers", 0, NULL, &res, err);
     int n_found = 0;
     for (int row = 0; rc == BK_OK && row < PQntuples(res); row++) {
         const bk_tier *tier = bk_tier_find(PQgetvalue(res, row, 0), strlen(PQgetvalue(res, row, 0)));
@@ -100,10 +113,7 @@ int bk_lookup_tiers(bk_db *db, bk_tier_state states[BK_TIER_COUNT], bk_err *err)
 int bk_lookup_ping(bk_db *db, bk_err *err)
 {
     PGresult *res = NULL;
-    int rc = bk_db_connect(db, err);
-    if (rc == BK_OK) {
-        rc = bk_db_exec(db, "ping", 0, NULL, &res, err);
-    }
+    int rc = read_exec(db, "ping", 0, NULL, &res, err);
     PQclear(res);
     return rc;
 }

@@ -61,7 +61,10 @@ bk_pub *bk_pub_new(const bk_cfg *cfg, bk_pub_done_fn done, bk_err *err)
         bk_kafka_set(conf, "linger.ms", linger, err) != BK_OK ||
         /* The bound on how long a client waits for a promise: past it, 503 and nothing promised. */
         bk_kafka_set(conf, "message.timeout.ms", timeout, err) != BK_OK ||
-        bk_kafka_set(conf, "queue.buffering.max.messages", "1000000", err) != BK_OK) {
+        bk_kafka_set(conf, "queue.buffering.max.messages", "1000000", err) != BK_OK ||
+        /* Messages queued when the broker dies time out only when the broker thread wakes from
+         * its reconnect backoff: keep that short so a 503 comes close to the produce timeout. */
+        bk_kafka_set(conf, "reconnect.backoff.max.ms", "1000", err) != BK_OK) {
         goto fail;
     }
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);

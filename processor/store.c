@@ -254,6 +254,7 @@ static int apply_locked(bk_store *store, int32_t partition, const bk_tier *tier,
     }
     int64_t stored = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
+    res = NULL; /* reused below, and cleared again on every path */
     stats->stored_offset = stored;
 
     size_t n_decoded = 0;

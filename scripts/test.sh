@@ -64,6 +64,7 @@ bk_test() {
     stage "format (clang-format)" test_format
     stage "docker-compose config" test_compose
     stage "unit tests" ctest --test-dir "$BK_REPO/build" --output-on-failure
+    stage "fuzz (30 s per harness)" "$BK_REPO/tests/fuzz/run.sh" 30
 
     # From here on the test profile: state in .state/test, ports 54339/19192/19193/18080.
     bk_load_env test
@@ -78,10 +79,15 @@ bk_test() {
         stage "integration tests" test_pytest
         stage "browser tests" test_browser
         stage "replay smoke" "$BK_REPO/tests/replay/smoke.sh"
+        stage "contract (schemathesis)" "$BK_REPO/tests/contract/run.sh"
+        # Last on the stack: they kill and restart Kafka and PostgreSQL (and leave both up).
+        stage "fault tests" "$BK_VENV/bin/python" -m pytest -q "$BK_REPO/tests/faults"
     else
         not_run "integration tests" "the test stack did not start"
         not_run "browser tests" "the test stack did not start"
         not_run "replay smoke" "the test stack did not start"
+        not_run "contract (schemathesis)" "the test stack did not start"
+        not_run "fault tests" "the test stack did not start"
     fi
 
     stage "asan build" bk_build_asan
