@@ -51,7 +51,7 @@ def fresh_get(url):
 def test_first_reads_after_postgres_restart_succeed(scenario, fleet, db, infra):
     """Once the database is back and GET /health says so, reads answer 200 at the first try.
 
-    Today each ingress HTTP thread keeps its own PostgreSQL connection (http.c thread_db). After a restart
+    Regression (fixed in ingress/lookup.c): each ingress HTTP thread keeps its own PostgreSQL connection (http.c thread_db). After a restart
     that connection is dead, but libpq only finds out when a statement fails on it: bk_lookup_booking()
     and bk_lookup_tiers() call bk_db_connect() (PQstatus still CONNECTION_OK, so no reconnect), the
     statement fails, db.c fail() disconnects, and the request answers 503 "booking status unavailable" /
