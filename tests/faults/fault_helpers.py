@@ -213,15 +213,7 @@ def backends_of(db, service, pg_port):
 class FService(itest.Service):
     """itest.Service with its own log names (ftest-…), log marks and freezing."""
 
-    def start(self):
-        assert not self.running(), f"{self.name} is already running (pid {self.proc.pid})"
-        self.counter[0] += 1
-        self.log_path = self.log_dir / f"ftest-{self.session}-{self.counter[0]:02d}-{self.name}.log"
-        self.log_file = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([str(self.binary)], env=self.env, stdin=subprocess.DEVNULL,
-                                     stdout=self.log_file, stderr=subprocess.STDOUT)
-        self.expected_exit = False
-        itest._children.add(self.proc)
+    log_prefix = "ftest"
 
     @property
     def pid(self):

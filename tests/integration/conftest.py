@@ -45,6 +45,8 @@ def pytest_configure(config):
 class Service:
     """One of our programs, run as a child process with stdout+stderr in a log file per start."""
 
+    log_prefix = "itest"  # log files: <prefix>-<session>-<nn>-<name>.log
+
     def __init__(self, name, binary, env, log_dir, session, counter):
         self.name = name
         self.binary = binary
@@ -60,7 +62,7 @@ class Service:
     def start(self):
         assert not self.running(), f"{self.name} is already running (pid {self.proc.pid})"
         self.counter[0] += 1
-        self.log_path = self.log_dir / f"itest-{self.session}-{self.counter[0]:02d}-{self.name}.log"
+        self.log_path = self.log_dir / f"{self.log_prefix}-{self.session}-{self.counter[0]:02d}-{self.name}.log"
         self.log_file = open(self.log_path, "wb")
         self.proc = subprocess.Popen([str(self.binary)], env=self.env, stdin=subprocess.DEVNULL,
                                      stdout=self.log_file, stderr=subprocess.STDOUT)
