@@ -165,7 +165,17 @@ start_daemon() {
     shift 2
     mkdir -p "$(dirname "$pidfile")" "$(dirname "$logfile")"
     setsid "$@" </dev/null >>"$logfile" 2>&1 &
-    printf '%s\n' "$!" >"$pidfile"
+    local pid=$! i exe
+    printf '%s\n' "$pid" >"$pidfile"
+    # Return only once the child has exec'd its program: until then its command line is bash's
+    # (then setsid's, env's), and a caller checking "is it running?" would take it for dead.
+    for ((i = 0; i < 100; i++)); do
+        exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || break
+        case ${exe##*/} in
+        bash | setsid | env) sleep 0.05 ;;
+        *) break ;;
+        esac
+    done
 }
 
 port_open() { timeout 1 bash -c ">/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
