@@ -29,7 +29,10 @@ rd_kafka_conf_t *bk_kafka_conf_new(const bk_cfg *cfg, const char *client_id, bk_
         return NULL;
     }
     if (bk_kafka_set(conf, "bootstrap.servers", cfg->kafka_brokers, err) != BK_OK ||
-        bk_kafka_set(conf, "client.id", client_id, err) != BK_OK) {
+        bk_kafka_set(conf, "client.id", client_id, err) != BK_OK ||
+        /* Nagle's algorithm holds a small request back until the previous one is acknowledged,
+         * and the peer delays that acknowledgement: tens of milliseconds per produce or fetch. */
+        bk_kafka_set(conf, "socket.nagle.disable", "true", err) != BK_OK) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }

@@ -27,7 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RECENT_SLOTS (1 << 16)
+#define RECENT_SLOTS    (1 << 18) /* ~20 MB: seconds of decisions at the highest rates we measured */
+#define RECENT_TRUST_MS 2000      /* how long "pending" from memory is believed without the database */
 /* BK_HTTP_MAX_CONNS is the soft limit, answered with 503; libmicrohttpd refuses past this margin. */
 #define HARD_LIMIT_MARGIN 1024
 #define DRAIN_MS          2000
@@ -67,6 +68,7 @@ typedef struct request {
     bk_limits_conn *limits; /* this connection's limits state (MHD socket context) */
     int64_t started_us;     /* headers received */
     int64_t published_us;   /* handed to the producer */
+    int64_t accepted_ms;    /* wall clock when accepted: the booking's created_at */
     outcome outcome;
     int wait_ms;
     bk_booking booking; /* pending as published, or final as decided */
@@ -145,7 +147,7 @@ static void on_published(void *opaque, int ok, const char *reason)
         return;
     }
     bk_log_debug("event=booking_accepted booking=%s tier=%s quantity=%d", b->booking_id, b->tier->code, b->quantity);
-    bk_recent_put(http->recent, b);
+    bk_recent_put_pending(http->recent, b->booking_id, b->tier, b->quantity, req->accepted_ms);
     if (req->wait_ms > 0 &&
         bk_watch_add(http->watch, b->booking_id, bk_clock_mono_ms() + req->wait_ms, req, NULL) == BK_OK) {
         return; /* still suspended: on_watched finishes it */
@@ -197,14 +199,20 @@ static enum MHD_Result handle_book(bk_http *http, request *req)
         bk_id_from_idem_key(http->key, key, b->booking_id);
         /* A retry: answer with what the first request started. A database that cannot be read
          * is no reason to refuse; publishing again is safe, the processor keeps the first. */
-        int found = 0;
-        if (bk_lookup_booking(thread_db(http), b->booking_id, b, &found, &err) == BK_OK && found) {
+        bk_recent_state known = bk_recent_get(http->recent, b->booking_id, b);
+        int found = known == BK_RECENT_FINAL;
+        if (known != BK_RECENT_FINAL && known != BK_RECENT_PENDING &&
+            bk_lookup_booking(thread_db(http), b->booking_id, b, &found, &err) != BK_OK) {
+            found = 0;
+        }
+        if (found) {
             return bk_reply_booking(req->conn, &req->reply, b);
         }
-        if (bk_recent_get(http->recent, b->booking_id, b)) {
+        if (known != BK_RECENT_MISS) {
             return req->wait_ms > 0 ? wait_for_outcome(http, req, O_ACCEPTED)
                                     : bk_reply_accepted(req->conn, &req->reply, b);
         }
+        bk_err_clear(&err);
     } else if (bk_id_random(http->key, b->booking_id, &err) != BK_OK) {
         bk_log_error("event=id_failed msg=\"%s\"", err.msg);
         return bk_reply_error(req->conn, &req->reply, 503, "cannot accept bookings right now", NULL);
@@ -220,6 +228,7 @@ static enum MHD_Result handle_book(bk_http *http, request *req)
     memcpy(msg.booking_id, b->booking_id, sizeof(msg.booking_id));
     memcpy(msg.customer, book.customer, sizeof(msg.customer));
     msg.accepted_at_ms = bk_clock_wall_ms();
+    req->accepted_ms = msg.accepted_at_ms;
     b->tier = book.tier;
     b->quantity = book.quantity;
     b->amount_cents = (int64_t)book.quantity * book.tier->price_cents;
@@ -251,18 +260,26 @@ static enum MHD_Result handle_booking(bk_http *http, request *req, const char *u
     if (rc != BK_OK) {
         return bk_reply_error(req->conn, &req->reply, 404, "no such booking", NULL);
     }
-    bk_err err;
-    bk_err_clear(&err);
-    int found = 0;
-    if (bk_lookup_booking(thread_db(http), id, b, &found, &err) != BK_OK) {
-        bk_log_warn("event=lookup_failed booking=%s msg=\"%s\"", id, err.msg);
-        return bk_reply_error(req->conn, &req->reply, 503, "booking status unavailable, retry shortly", NULL);
-    }
-    if (found) {
+    /* Most questions are answered from memory: a final outcome, or a booking accepted here a
+     * moment ago. The rest go to the database. */
+    bk_recent_state known = bk_recent_get(http->recent, id, b);
+    if (known == BK_RECENT_FINAL) {
         return bk_reply_booking(req->conn, &req->reply, b);
     }
+    if (known != BK_RECENT_PENDING) {
+        bk_err err;
+        bk_err_clear(&err);
+        int found = 0;
+        if (bk_lookup_booking(thread_db(http), id, b, &found, &err) != BK_OK) {
+            bk_log_warn("event=lookup_failed booking=%s msg=\"%s\"", id, err.msg);
+            return bk_reply_error(req->conn, &req->reply, 503, "booking status unavailable, retry shortly", NULL);
+        }
+        if (found) {
+            return bk_reply_booking(req->conn, &req->reply, b);
+        }
+    }
     /* Signed by us and not decided yet: pending. What this ingress remembers adds the details. */
-    if (!bk_recent_get(http->recent, id, b)) {
+    if (known == BK_RECENT_MISS) {
         memset(b, 0, sizeof(*b));
         memcpy(b->booking_id, id, BK_ID_LEN + 1);
     }
@@ -521,7 +538,7 @@ bk_http *bk_http_new(const bk_cfg *cfg, const bk_id_key *key, bk_err *err)
         goto fail;
     }
     http->db_key_created = 1;
-    http->recent = bk_recent_new(RECENT_SLOTS);
+    http->recent = bk_recent_new(RECENT_SLOTS, RECENT_TRUST_MS);
     http->tickets = bk_tickets_new(cfg->tickets_cache_ms);
     http->stats = bk_stats_new();
     if (http->recent == NULL || http->tickets == NULL || http->stats == NULL) {
@@ -539,7 +556,7 @@ bk_http *bk_http_new(const bk_cfg *cfg, const bk_id_key *key, bk_err *err)
         snprintf(http->cors[http->n_cors++], sizeof(http->cors[0]), "%s", o);
     }
     if ((http->pub = bk_pub_new(cfg, on_published, err)) == NULL ||
-        (http->watch = bk_watch_new(cfg->pg_dsn, on_watched, err)) == NULL ||
+        (http->watch = bk_watch_new(cfg->pg_dsn, http->recent, on_watched, err)) == NULL ||
         (http->health = bk_health_new(cfg->pg_dsn, http->pub, err)) == NULL) {
         goto fail;
     }

@@ -2,6 +2,8 @@
  * live in C. */
 #include "ingress/lookup.h"
 
+#include "common/clock.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +45,27 @@ static int read_exec(bk_db *db, const char *name, int n, const char *const *valu
 bk_db *bk_lookup_db_new(const char *dsn)
 {
     return bk_db_new(dsn, stmts, (int)(sizeof(stmts) / sizeof(stmts[0])));
+}
+
+void bk_lookup_from_outcome(const bk_outcome *o, int final, bk_booking *out)
+{
+    memset(out, 0, sizeof(*out));
+    memcpy(out->booking_id, o->booking_id, sizeof(out->booking_id));
+    out->tier = o->tier;
+    out->quantity = o->quantity;
+    out->amount_cents = (int64_t)o->quantity * o->tier->price_cents;
+    if (o->has_customer) {
+        memcpy(out->customer, o->customer, sizeof(out->customer));
+    }
+    bk_clock_format(o->created_ms, out->created_at, sizeof(out->created_at));
+    if (final) {
+        out->final = 1;
+        out->confirmed = o->confirmed;
+        if (!o->confirmed) {
+            memcpy(out->reason, "sold_out", sizeof("sold_out")); /* the one reason a booking is rejected */
+        }
+        bk_clock_format(o->decided_ms, out->decided_at, sizeof(out->decided_at));
+    }
 }
 
 static void read_row(PGresult *res, int row, bk_booking *b)

@@ -6,6 +6,7 @@
 #include "common/db.h"
 #include "common/err.h"
 #include "common/id.h"
+#include "common/outcome.h"
 #include "common/req.h"
 #include "common/tier.h"
 
@@ -24,6 +25,10 @@ typedef struct bk_booking {
     char created_at[32]; /* RFC 3339 UTC, milliseconds */
     char decided_at[32]; /* "" while pending */
 } bk_booking;
+
+/* The booking of an announced outcome (final = 1), or of a pending one known from memory
+ * (final = 0: the outcome's status and decided_ms are ignored). */
+void bk_lookup_from_outcome(const bk_outcome *o, int final, bk_booking *out);
 
 /* A database handle prepared with the lookup statements. */
 bk_db *bk_lookup_db_new(const char *dsn);

@@ -5,6 +5,7 @@
 #include "common/clock.h"
 #include "common/id.h"
 #include "common/log.h"
+#include "common/outcome.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -16,17 +17,20 @@
 #include <unistd.h>
 
 #define TICK_MS      100
-#define RECHECK_MS   500 /* look up waiters even without a notification: covers reconnect gaps */
+#define RECHECK_MS   1000 /* ask the database about waiters this old: covers lost notifications */
 #define RECONNECT_MS 1000
 
 typedef struct waiter {
     char id[BK_ID_LEN + 1];
+    int fresh; /* not yet checked against the booking memory */
+    int64_t added_ms;
     int64_t deadline_ms;
     void *opaque;
 } waiter;
 
 struct bk_watch {
     bk_db *db;
+    bk_recent *recent;
     bk_watch_done_fn done;
     int wake_fd; /* eventfd: a waiter was added, or stop */
     pthread_t thread;
@@ -37,6 +41,7 @@ struct bk_watch {
     waiter *waiters;
     size_t n_waiters;
     size_t cap_waiters;
+    size_t n_fresh;
 };
 
 int bk_watch_add(bk_watch *watch, const char *id, int64_t deadline_ms, void *opaque, bk_err *err)
@@ -56,8 +61,11 @@ int bk_watch_add(bk_watch *watch, const char *id, int64_t deadline_ms, void *opa
     if (rc == BK_OK) {
         waiter *w = &watch->waiters[watch->n_waiters++];
         memcpy(w->id, id, BK_ID_LEN + 1);
+        w->fresh = 1;
+        w->added_ms = bk_clock_mono_ms();
         w->deadline_ms = deadline_ms;
         w->opaque = opaque;
+        watch->n_fresh++;
     }
     pthread_mutex_unlock(&watch->lock);
     if (rc == BK_OK) {
@@ -66,6 +74,13 @@ int bk_watch_add(bk_watch *watch, const char *id, int64_t deadline_ms, void *opa
         (void)n; /* a full counter still wakes the thread */
     }
     return rc;
+}
+
+/* Removes waiter k (under the lock) by moving the last one into its place. */
+static void remove_waiter(bk_watch *watch, size_t k)
+{
+    watch->n_fresh -= watch->waiters[k].fresh;
+    watch->waiters[k] = watch->waiters[--watch->n_waiters];
 }
 
 /* Removes every waiter past its deadline (or all of them) under the lock, then calls done()
@@ -82,7 +97,7 @@ static void hand_back_expired(bk_watch *watch, int64_t now, int take_all)
         waiter *w = &watch->waiters[k];
         if (take_all || w->deadline_ms <= now) {
             taken[n_taken++] = w->opaque;
-            *w = watch->waiters[--watch->n_waiters];
+            remove_waiter(watch, k);
         } else {
             k++;
         }
@@ -153,7 +168,7 @@ static void hand_back_decided(bk_watch *watch, const decided *d)
             if (found != NULL) {
                 taken[n_taken].opaque = watch->waiters[w].opaque;
                 taken[n_taken++].booking = found;
-                watch->waiters[w] = watch->waiters[--watch->n_waiters];
+                remove_waiter(watch, w);
             } else {
                 w++;
             }
@@ -167,17 +182,67 @@ static void hand_back_decided(bk_watch *watch, const decided *d)
     free(slots);
 }
 
-/* One query for every waiting id. */
-static void check_waiters(bk_watch *watch)
+/* New waiters whose booking the memory already knows final: decided before they came, or
+ * announced between the request's own look and its registration here. */
+static void check_fresh(bk_watch *watch)
+{
+    decided d = {0};
+    bk_booking booking;
+    pthread_mutex_lock(&watch->lock);
+    for (size_t k = 0; watch->n_fresh > 0 && k < watch->n_waiters; k++) {
+        waiter *w = &watch->waiters[k];
+        if (w->fresh) {
+            w->fresh = 0;
+            watch->n_fresh--;
+            if (bk_recent_get(watch->recent, w->id, &booking) == BK_RECENT_FINAL) {
+                on_decided(&booking, &d);
+            }
+        }
+    }
+    pthread_mutex_unlock(&watch->lock);
+    if (d.n > 0) {
+        hand_back_decided(watch, &d);
+    }
+    free(d.items);
+}
+
+/* Writes the outcomes of one notification into the memory and adds them to d. */
+static void take_announcement(bk_watch *watch, const char *payload, decided *d)
+{
+    bk_outcome o;
+    bk_booking booking;
+    for (const char *line = payload; *line != '\0';) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl != NULL ? (size_t)(nl - line) : strlen(line);
+        bk_err err;
+        bk_err_clear(&err);
+        if (len == 0) {
+            /* an empty line: nothing to read */
+        } else if (bk_outcome_parse(line, len, &o, &err) == BK_OK) {
+            bk_recent_put_final(watch->recent, &o);
+            bk_lookup_from_outcome(&o, 1, &booking);
+            on_decided(&booking, d);
+        } else {
+            bk_log_warn("event=announcement_malformed msg=\"%s\"", err.msg);
+        }
+        line += len + (nl != NULL);
+    }
+}
+
+/* One query for every waiting id added at or before added_before (monotonic ms). */
+static void check_waiters(bk_watch *watch, int64_t added_before)
 {
     pthread_mutex_lock(&watch->lock);
     size_t n = watch->n_waiters;
     char *lit = n > 0 ? malloc(n * (BK_ID_LEN + 1) + 3) : NULL;
-    size_t len = 0;
+    size_t len = 0, n_ids = 0;
     if (lit != NULL) {
         lit[len++] = '{';
         for (size_t k = 0; k < n; k++) {
-            if (k > 0) {
+            if (watch->waiters[k].added_ms > added_before) {
+                continue;
+            }
+            if (n_ids++ > 0) {
                 lit[len++] = ',';
             }
             memcpy(lit + len, watch->waiters[k].id, BK_ID_LEN);
@@ -187,7 +252,8 @@ static void check_waiters(bk_watch *watch)
         lit[len] = '\0';
     }
     pthread_mutex_unlock(&watch->lock);
-    if (lit == NULL) {
+    if (n_ids == 0) {
+        free(lit);
         return;
     }
     bk_err err;
@@ -203,8 +269,9 @@ static void check_waiters(bk_watch *watch)
     free(lit);
 }
 
-/* (Re)connects and LISTENs; returns the socket to poll, or -1 while the database is away. */
-static int ensure_listening(bk_watch *watch, int *listening, int64_t *next_attempt)
+/* (Re)connects and LISTENs; returns the socket to poll, or -1 while the database is away. Sets
+ * *gap when it starts listening: what was announced before is unknown here. */
+static int ensure_listening(bk_watch *watch, int *listening, int64_t *next_attempt, int *gap)
 {
     if (*listening && bk_db_connected(watch->db)) {
         return PQsocket(bk_db_conn(watch->db));
@@ -222,6 +289,7 @@ static int ensure_listening(bk_watch *watch, int *listening, int64_t *next_attem
         return -1;
     }
     *listening = 1;
+    *gap = 1;
     return PQsocket(bk_db_conn(watch->db));
 }
 
@@ -231,30 +299,37 @@ static void *run(void *arg)
     int listening = 0;
     int64_t next_attempt = 0, next_recheck = 0;
     while (!atomic_load(&watch->stop)) {
-        int sock = ensure_listening(watch, &listening, &next_attempt);
+        int gap = 0;
+        int sock = ensure_listening(watch, &listening, &next_attempt, &gap);
         struct pollfd fds[2] = {{.fd = watch->wake_fd, .events = POLLIN}, {.fd = sock, .events = POLLIN}};
-        int rc = poll(fds, sock >= 0 ? 2 : 1, TICK_MS);
+        int rc = gap ? 0 : poll(fds, sock >= 0 ? 2 : 1, TICK_MS);
 
-        int check = 0;
         if (rc > 0 && (fds[0].revents & POLLIN)) {
             uint64_t count;
             ssize_t n = read(watch->wake_fd, &count, sizeof(count));
-            check = n == (ssize_t)sizeof(count);
+            (void)n; /* the counter is reset; new waiters are found by their fresh flag */
         }
         if (rc > 0 && sock >= 0 && (fds[1].revents & (POLLIN | POLLERR | POLLHUP))) {
             PGconn *conn = bk_db_conn(watch->db);
             if (PQconsumeInput(conn) == 0) {
                 listening = 0; /* the next bk_db_connect notices the broken link and reconnects */
             }
+            decided d = {0};
             PGnotify *note;
             while ((note = PQnotifies(conn)) != NULL) {
-                check = 1;
+                take_announcement(watch, note->extra, &d);
                 PQfreemem(note);
             }
+            if (d.n > 0) {
+                hand_back_decided(watch, &d);
+            }
+            free(d.items);
         }
+        /* After the announcements: a waiter registered since is then checked against them. */
+        check_fresh(watch);
         int64_t now = bk_clock_mono_ms();
-        if (check || now >= next_recheck) {
-            check_waiters(watch);
+        if (gap || now >= next_recheck) {
+            check_waiters(watch, gap ? now : now - RECHECK_MS);
             next_recheck = now + RECHECK_MS;
         }
         hand_back_expired(watch, bk_clock_mono_ms(), 0);
@@ -262,7 +337,7 @@ static void *run(void *arg)
     return NULL;
 }
 
-bk_watch *bk_watch_new(const char *dsn, bk_watch_done_fn done, bk_err *err)
+bk_watch *bk_watch_new(const char *dsn, bk_recent *recent, bk_watch_done_fn done, bk_err *err)
 {
     bk_watch *watch = calloc(1, sizeof(*watch));
     if (watch == NULL) {
@@ -270,6 +345,7 @@ bk_watch *bk_watch_new(const char *dsn, bk_watch_done_fn done, bk_err *err)
         return NULL;
     }
     pthread_mutex_init(&watch->lock, NULL);
+    watch->recent = recent;
     watch->done = done;
     watch->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     watch->db = bk_lookup_db_new(dsn);

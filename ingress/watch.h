@@ -1,12 +1,16 @@
 /* Long-poll support: requests waiting for a booking's outcome (?wait=MS) register here. One
- * thread LISTENs on PostgreSQL channel bk_decided (the processor notifies it at each commit),
- * looks up every waiting id with one query, and hands each decided booking back; a waiter whose
- * deadline passes is handed back with NULL. */
+ * thread LISTENs on PostgreSQL channel bk_decided, where the processors announce every outcome at
+ * commit (common/outcome.h); it writes each into the booking memory (recent.h) and hands the
+ * booking back to its waiters. A new waiter is first checked against that memory. PostgreSQL is
+ * asked only as a safety net: for waiters older than a second, and for all of them after the
+ * LISTEN connection was lost (notifications sent meanwhile are gone). A waiter whose deadline
+ * passes is handed back with NULL. */
 #ifndef BK_INGRESS_WATCH_H
 #define BK_INGRESS_WATCH_H
 
 #include "common/err.h"
 #include "ingress/lookup.h"
+#include "ingress/recent.h"
 
 #include <stdint.h>
 
@@ -16,8 +20,9 @@ typedef struct bk_watch bk_watch;
  * when the deadline passed or the watch is shutting down. */
 typedef void (*bk_watch_done_fn)(void *opaque, const bk_booking *booking);
 
-/* Starts the watch thread on its own connection to dsn. NULL with err on failure. */
-bk_watch *bk_watch_new(const char *dsn, bk_watch_done_fn done, bk_err *err);
+/* Starts the watch thread on its own connection to dsn, feeding recent (borrowed, must outlive
+ * the watch). NULL with err on failure. */
+bk_watch *bk_watch_new(const char *dsn, bk_recent *recent, bk_watch_done_fn done, bk_err *err);
 
 /* Waits for booking id until deadline_ms (monotonic); thread-safe. */
 int bk_watch_add(bk_watch *watch, const char *id, int64_t deadline_ms, void *opaque, bk_err *err) BK_WARN_UNUSED;

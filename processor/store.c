@@ -5,6 +5,7 @@
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/log.h"
+#include "common/outcome.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@ struct bk_store {
     char topic[128];
     bk_batch_item *items; /* scratch, grown to the largest batch seen */
     size_t cap_items;
+    char *notes; /* scratch for the outcome lines, grown likewise */
+    size_t cap_notes;
 };
 
 static const bk_db_stmt stmts[] = {
@@ -28,10 +31,12 @@ static const bk_db_stmt stmts[] = {
     /* The rows come as one JSON array: yajl escapes every string, no SQL is ever assembled. */
     {"insert_bookings",
      "INSERT INTO bookings (booking_id, tier, quantity, customer, status, reason, amount_cents, created_at, "
-     "kafka_partition, kafka_offset) "
+     "decided_at, kafka_partition, kafka_offset) "
      "SELECT b.id, t.tier, b.qty, b.customer, b.status, "
      "CASE WHEN b.status = 'rejected' THEN 'sold_out' END, b.qty::bigint * t.price_cents, "
-     "to_timestamp(b.accepted_ms / 1000.0), $2, b.off "
+     /* Exact milliseconds (no float): the ingresses show the same instants from the NOTIFY. */
+     "timestamptz 'epoch' + b.accepted_ms * interval '1 millisecond', "
+     "timestamptz 'epoch' + $4::bigint * interval '1 millisecond', $2, b.off "
      "FROM jsonb_to_recordset($3::jsonb) AS b(id text, qty int, customer text, status text, accepted_ms bigint, "
      "off bigint) JOIN tiers t ON t.tier = $1 "
      "ON CONFLICT (booking_id) DO NOTHING"},
@@ -41,8 +46,9 @@ static const bk_db_stmt stmts[] = {
                     "VALUES ($1, $2, $3, decode($4, 'hex'), $5) ON CONFLICT DO NOTHING"},
     {"store_offset", "UPDATE partition_offsets SET next_offset = $3, updated_at = now() "
                      "WHERE topic = $1 AND partition = $2"},
-    /* Wakes every ingress waiting on an outcome; delivered only at commit. */
-    {"notify", "SELECT pg_notify('bk_decided', $1)"},
+    /* Tells every ingress the outcomes (common/outcome.h), delivered only at commit: $1 holds
+     * payloads of whole lines separated by an empty line, which no outcome line can hold. */
+    {"notify", "SELECT pg_notify('bk_decided', payload) FROM string_to_table($1, E'\\n\\n') AS payload"},
 };
 
 bk_store *bk_store_new(const char *dsn, const char *topic)
@@ -67,6 +73,7 @@ void bk_store_free(bk_store *store)
     }
     bk_db_free(store->db);
     free(store->items);
+    free(store->notes);
     free(store);
 }
 
@@ -172,7 +179,7 @@ static int gen_key_int(yajl_gen g, const char *key, long long value)
 /* Inserts the confirmed and rejected bookings; fails if any already existed (a booking with the
  * same id committed by another partition's transaction since mark_known): the caller retries. */
 static int insert_bookings(bk_store *store, int32_t partition, const bk_tier *tier, const bk_store_msg *msgs, size_t n,
-                           size_t n_rows, bk_err *err)
+                           size_t n_rows, int64_t decided_ms, bk_err *err)
 {
     int rc = BK_OK;
     PGresult *res = NULL;
@@ -201,10 +208,11 @@ static int insert_bookings(bk_store *store, int32_t partition, const bk_tier *ti
         rc = bk_err_set(err, BK_E_INVAL, "yajl_gen of %zu booking rows failed, partition=%" PRId32, n_rows, partition);
         goto out;
     }
-    char part[16];
+    char part[16], decided[24];
     snprintf(part, sizeof(part), "%" PRId32, partition);
-    const char *values[] = {tier->code, part, (const char *)json};
-    rc = bk_db_exec(store->db, "insert_bookings", 3, values, &res, err);
+    snprintf(decided, sizeof(decided), "%" PRId64, decided_ms);
+    const char *values[] = {tier->code, part, (const char *)json, decided};
+    rc = bk_db_exec(store->db, "insert_bookings", 4, values, &res, err);
     if (rc == BK_OK && strtoull(PQcmdTuples(res), NULL, 10) != n_rows) {
         rc = bk_err_set(err, BK_E_DB,
                         "insert_bookings stored %s of %zu rows: a booking id was decided concurrently, "
@@ -214,6 +222,67 @@ static int insert_bookings(bk_store *store, int32_t partition, const bk_tier *ti
 out:
     PQclear(res);
     yajl_gen_free(g);
+    return rc;
+}
+
+/* Appends len bytes to the notes scratch buffer, growing it. */
+static int notes_append(bk_store *store, size_t *used, const char *bytes, size_t len, bk_err *err)
+{
+    if (*used + len + 1 > store->cap_notes) {
+        size_t cap = store->cap_notes > 0 ? store->cap_notes : 4 * BK_OUTCOME_PAYLOAD_MAX;
+        while (cap < *used + len + 1) {
+            cap *= 2;
+        }
+        char *grown = realloc(store->notes, cap);
+        if (grown == NULL) {
+            return bk_err_set(err, BK_E_NOMEM, "realloc of %zu bytes of outcome lines", cap);
+        }
+        store->notes = grown;
+        store->cap_notes = cap;
+    }
+    memcpy(store->notes + *used, bytes, len);
+    *used += len;
+    store->notes[*used] = '\0';
+    return BK_OK;
+}
+
+/* Announces the batch's outcomes to every ingress, in payloads of whole lines under PostgreSQL's
+ * NOTIFY limit, all sent by one statement. */
+static int notify_outcomes(bk_store *store, const bk_tier *tier, const bk_store_msg *msgs, size_t n, int64_t decided_ms,
+                           bk_err *err)
+{
+    size_t used = 0, in_payload = 0;
+    int rc = BK_OK;
+    for (size_t k = 0; rc == BK_OK && k < n; k++) {
+        bk_verdict v = msgs[k].verdict;
+        if (v != BK_VERDICT_CONFIRMED && v != BK_VERDICT_REJECTED) {
+            continue;
+        }
+        const bk_msg *m = &msgs[k].msg;
+        bk_outcome o = {.tier = tier,
+                        .quantity = m->quantity,
+                        .confirmed = v == BK_VERDICT_CONFIRMED,
+                        .created_ms = m->accepted_at_ms,
+                        .decided_ms = decided_ms,
+                        .has_customer = m->has_customer};
+        memcpy(o.booking_id, m->booking_id, sizeof(o.booking_id));
+        memcpy(o.customer, m->customer, sizeof(o.customer));
+        char line[BK_OUTCOME_LINE_MAX];
+        size_t len = 0;
+        rc = bk_outcome_format(&o, line, sizeof(line), &len, err);
+        if (rc == BK_OK && in_payload > 0 && in_payload + len > BK_OUTCOME_PAYLOAD_MAX) {
+            rc = notes_append(store, &used, "\n", 1, err); /* the empty line between payloads */
+            in_payload = 0;
+        }
+        if (rc == BK_OK) {
+            rc = notes_append(store, &used, line, len, err);
+            in_payload += len;
+        }
+    }
+    if (rc == BK_OK && used > 0) {
+        const char *values[] = {store->notes};
+        rc = run(store, "notify", 1, values, err);
+    }
     return rc;
 }
 
@@ -242,6 +311,7 @@ static int apply_locked(bk_store *store, int32_t partition, const bk_tier *tier,
     snprintf(part, sizeof(part), "%" PRId32, partition);
     const char *offset_key[] = {store->topic, part};
     PGresult *res = NULL;
+    int64_t decided_ms = bk_clock_wall_ms(); /* one instant for the whole batch */
 
     /* The fence: every message below the stored offset was applied, by us or by another owner. */
     int rc = bk_db_exec(store->db, "lock_offset", 2, offset_key, &res, err);
@@ -288,7 +358,7 @@ static int apply_locked(bk_store *store, int32_t partition, const bk_tier *tier,
         msgs[k].verdict = store->items[k].verdict;
     }
     if (rc == BK_OK && r->n_confirmed + r->n_rejected > 0) {
-        rc = insert_bookings(store, partition, tier, msgs, n, r->n_confirmed + r->n_rejected, err);
+        rc = insert_bookings(store, partition, tier, msgs, n, r->n_confirmed + r->n_rejected, decided_ms, err);
     }
     if (rc == BK_OK && r->seats_sold > 0) {
         char seats[16];
@@ -312,8 +382,7 @@ static int apply_locked(bk_store *store, int32_t partition, const bk_tier *tier,
         rc = run(store, "store_offset", 3, values, err);
     }
     if (rc == BK_OK && r->n_confirmed + r->n_rejected > 0) {
-        const char *values[] = {part};
-        rc = run(store, "notify", 1, values, err);
+        rc = notify_outcomes(store, tier, msgs, n, decided_ms, err);
     }
     return rc;
 }

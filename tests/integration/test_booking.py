@@ -115,3 +115,30 @@ def test_accepted_request_shapes(api, db, reset_tier, body, headers, quantity, c
     assert_final_booking(api.wait_final(booking_id), "GA", quantity, status="confirmed")
     row = db.rows([booking_id])[booking_id]
     assert (row.quantity, row.customer, row.amount_cents) == (quantity, customer, quantity * PRICE["GA"])
+
+
+def ms_text(ts):
+    """A database timestamp as the API writes it: RFC 3339 UTC, milliseconds."""
+    return ts.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+@pytest.mark.happy
+def test_answers_from_memory_match_the_database_exactly(stack, api, db, reset_tier):
+    """The ingress answers most status questions from the outcomes the processor announces (docs/api.md,
+    "Where answers come from"); after a restart it has no memory and reads PostgreSQL. Both must give
+    the same bytes of every field, for confirmed and rejected bookings and customers that need escaping."""
+    reset_tier("VIP", 3)
+    customers = ["back\\slash \\x41 and \"quotes\"", "  spaced  out  ", "Zoë 😀 日本", None]
+    ids = [api.accepted("VIP", 1, customer=c)["booking_id"] for c in customers]  # the fourth is sold out
+    from_memory = [api.wait_final(i) for i in ids]
+    rows = db.rows(ids)
+    for body, customer in zip(from_memory, customers):
+        row = rows[body["booking_id"]]
+        assert body["status"] == row.status and body.get("customer") == customer == row.customer, (body, row)
+        assert (body["created_at"], body["decided_at"]) == (ms_text(row.created_at), ms_text(row.decided_at)), \
+            (body, row)
+    assert [b["status"] for b in from_memory] == ["confirmed"] * 3 + ["rejected"]
+
+    stack.restart_ingress()
+    api.reconnect()
+    assert [api.booking(i) for i in ids] == from_memory

@@ -1,4 +1,7 @@
-/* The engine's loop. There are `connections` slots, one reusable easy handle each; a slot carries
+/* The engine's loop, on libcurl's socket interface and epoll: a wake-up costs the sockets that
+ * are ready, not every connection (curl_multi_perform and curl_multi_poll walk all of them, which
+ * at 1,024 connections made the load generator the busiest process of a benchmark). There are
+ * `connections` slots, one reusable easy handle each; a slot carries
  * one request at a time, so there are never more transfers than connections and libcurl never
  * queues one behind another (a queued request would look slower than the server made it). Free
  * slots go to outcome polls first, then to POSTs that are due: a booking is followed to its end
@@ -10,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <time.h>
 #include <yajl/yajl_tree.h>
 
@@ -19,7 +24,8 @@
 #define POST_TIMEOUT_MS   30000  /* a POST waits at most BK_PRODUCE_TIMEOUT_MS (5 s) for the broker */
 #define POLL_SLACK_MS     10000  /* a long-poll may take ?wait plus this */
 #define POLL_RETRY_US     200000 /* back-off after a failed poll */
-#define IDLE_WAIT_MS      50     /* longest curl_multi_poll when nothing is due */
+#define IDLE_WAIT_MS      50     /* longest epoll_wait when nothing is due */
+#define MAX_EVENTS        256
 #define CONNECT_TIMEOUT_S 10L
 
 typedef enum job { JOB_POST, JOB_POLL } job;
@@ -48,6 +54,8 @@ typedef struct engine {
     bk_engine_totals *totals;
     size_t n_recs;
     CURLM *multi;
+    int epoll_fd;
+    int64_t curl_timer_us;           /* when libcurl wants CURL_SOCKET_TIMEOUT, or -1 */
     struct curl_slist *json_headers; /* shared by every POST without a key or own content type */
     slot *slots;
     size_t n_slots;
@@ -337,7 +345,8 @@ static void drain_done(engine *e)
     }
 }
 
-/* How long curl_multi_poll may sleep: until the next POST or retry is due, at most IDLE_WAIT_MS. */
+/* How long epoll_wait may sleep: until libcurl's timer, or the next POST or retry is due, at most
+ * IDLE_WAIT_MS. */
 static int idle_ms(const engine *e, int64_t now)
 {
     int64_t next = now + IDLE_WAIT_MS * 1000;
@@ -351,6 +360,9 @@ static int idle_ms(const engine *e, int64_t now)
     }
     if (e->opts->duration_ms > 0 && e->opts->duration_ms * 1000 > now && e->opts->duration_ms * 1000 < next) {
         next = e->opts->duration_ms * 1000;
+    }
+    if (e->curl_timer_us >= 0 && e->curl_timer_us < next) {
+        next = e->curl_timer_us;
     }
     int64_t wait = (next - now + 999) / 1000;
     return wait < 0 ? 0 : (int)wait;
@@ -367,8 +379,60 @@ static void print_progress(const engine *e, int64_t now)
             (double)now / 1e6, e->totals->n_sent, n_accepted, n_final, e->n_slots - e->n_free, e->n_polls);
 }
 
+/* libcurl tells which events a socket waits for; epoll watches exactly those. */
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *socket_arg)
+{
+    (void)easy;
+    engine *e = arg;
+    struct epoll_event ev = {.data.fd = fd};
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(e->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+        curl_multi_assign(e->multi, fd, NULL);
+    } else if (socket_arg == NULL) {
+        epoll_ctl(e->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+        curl_multi_assign(e->multi, fd, e); /* any non-NULL mark: "registered" */
+    } else {
+        epoll_ctl(e->epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+    }
+    return 0;
+}
+
+static int on_timer(CURLM *multi, long timeout_ms, void *arg)
+{
+    (void)multi;
+    engine *e = arg;
+    e->curl_timer_us = timeout_ms < 0 ? -1 : now_us(e) + (int64_t)timeout_ms * 1000;
+    return 0;
+}
+
+/* One round: wait for ready sockets or the next deadline, let libcurl act on them. */
+static CURLMcode serve(engine *e)
+{
+    struct epoll_event events[MAX_EVENTS];
+    int running = 0;
+    int n = epoll_wait(e->epoll_fd, events, MAX_EVENTS, idle_ms(e, now_us(e)));
+    CURLMcode mc = CURLM_OK;
+    for (int k = 0; mc == CURLM_OK && k < n; k++) {
+        int mask = (events[k].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                   (events[k].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                   (events[k].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+        mc = curl_multi_socket_action(e->multi, events[k].data.fd, mask, &running);
+    }
+    if (mc == CURLM_OK && e->curl_timer_us >= 0 && now_us(e) >= e->curl_timer_us) {
+        e->curl_timer_us = -1;
+        mc = curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    return mc;
+}
+
 static int setup(engine *e, bk_err *err)
 {
+    e->curl_timer_us = -1;
+    e->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (e->epoll_fd < 0) {
+        return bk_err_set(err, BK_E_IO, "epoll_create1 failed");
+    }
     e->multi = curl_multi_init();
     e->slots = calloc(e->n_slots, sizeof(*e->slots));
     e->free_slots = calloc(e->n_slots, sizeof(*e->free_slots));
@@ -380,6 +444,10 @@ static int setup(engine *e, bk_err *err)
     if (e->multi == NULL || e->slots == NULL || e->free_slots == NULL || e->polls == NULL || e->json_headers == NULL) {
         return bk_err_set(err, BK_E_NOMEM, "engine of %zu slots and %zu requests", e->n_slots, e->n_recs);
     }
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
     long n = (long)e->n_slots;
     curl_multi_setopt(e->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, n);
     curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, n);
@@ -414,6 +482,9 @@ static void teardown(engine *e)
     if (e->multi != NULL) {
         curl_multi_cleanup(e->multi);
     }
+    if (e->epoll_fd >= 0) {
+        close(e->epoll_fd);
+    }
     curl_slist_free_all(e->json_headers);
     free(e->slots);
     free(e->free_slots);
@@ -423,7 +494,8 @@ static void teardown(engine *e)
 int bk_engine_run(const bk_engine_opts *opts, const bk_trace *trace, bk_engine_rec *recs, bk_engine_totals *totals,
                   bk_err *err)
 {
-    engine e = {.opts = opts, .trace = trace, .recs = recs, .totals = totals, .n_recs = bk_trace_count(trace)};
+    engine e = {
+        .opts = opts, .trace = trace, .recs = recs, .totals = totals, .n_recs = bk_trace_count(trace), .epoll_fd = -1};
     e.n_slots = (size_t)(opts->connections > 0 ? opts->connections : 1);
     memset(totals, 0, sizeof(*totals));
     totals->first_sent_us = totals->last_sent_us = -1;
@@ -453,12 +525,8 @@ int bk_engine_run(const bk_engine_opts *opts, const bk_trace *trace, bk_engine_r
             totals->end = BK_ENGINE_DONE;
             break;
         }
-        int running = 0;
-        CURLMcode mc = curl_multi_perform(e.multi, &running);
-        if (mc == CURLM_OK) {
-            drain_done(&e);
-            mc = curl_multi_poll(e.multi, NULL, 0, idle_ms(&e, now_us(&e)), NULL);
-        }
+        CURLMcode mc = serve(&e);
+        drain_done(&e);
         if (mc != CURLM_OK) {
             rc = bk_err_set(err, BK_E_IO, "curl_multi: %s", curl_multi_strerror(mc));
             break;

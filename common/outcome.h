@@ -1,0 +1,45 @@
+/* Booking outcomes as the processor announces them to every ingress, so that an ingress can answer
+ * "is my booking decided?" from memory instead of asking PostgreSQL on every poll. They travel in
+ * the payload of NOTIFY bk_decided, sent inside the transaction that stored them (so an ingress
+ * never hears of an outcome that was rolled back). One line per booking, fields separated by one
+ * space, the customer last:
+ *
+ *   <booking_id> <confirmed|rejected> <tier> <quantity> <created_ms> <decided_ms>[ <customer>]\n
+ *
+ * The customer is escaped so that a line never holds a control character: "\\" for a backslash
+ * and "\xHH" for bytes below 0x20 and 0x7f. A payload is a run of whole lines. */
+#ifndef BK_COMMON_OUTCOME_H
+#define BK_COMMON_OUTCOME_H
+
+#include "common/err.h"
+#include "common/id.h"
+#include "common/req.h"
+#include "common/tier.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; keep a margin. */
+#define BK_OUTCOME_PAYLOAD_MAX 7900
+/* The longest line: every customer byte escaped to four. */
+#define BK_OUTCOME_LINE_MAX (BK_ID_LEN + 64 + 4 * BK_REQ_CUSTOMER_BYTES)
+
+typedef struct bk_outcome {
+    char booking_id[BK_ID_LEN + 1];
+    const bk_tier *tier;
+    int32_t quantity;
+    int confirmed; /* 1: confirmed; 0: rejected, sold out */
+    int64_t created_ms;
+    int64_t decided_ms;
+    int has_customer;
+    char customer[BK_REQ_CUSTOMER_BYTES + 1];
+} bk_outcome;
+
+/* Appends the line of o (with its '\n') to buf at *len, within cap bytes; *len grows. */
+int bk_outcome_format(const bk_outcome *o, char *buf, size_t cap, size_t *len, bk_err *err) BK_WARN_UNUSED;
+
+/* Parses one line of len bytes (without its '\n') into o; BK_E_INVAL with the reason if it is not
+ * a well-formed outcome. */
+int bk_outcome_parse(const char *line, size_t len, bk_outcome *o, bk_err *err) BK_WARN_UNUSED;
+
+#endif
