@@ -134,6 +134,21 @@ static void finish(request *req, outcome result)
     MHD_resume_connection(req->conn);
 }
 
+/* Hands the suspended req to the watch: on_watched finishes it. If the outcome is known already,
+ * or the watch cannot take it (then `otherwise`), finishes it at once. */
+static void watch_outcome(bk_http *http, request *req, outcome otherwise)
+{
+    int decided = 0;
+    bk_booking booking;
+    if (bk_watch_add(http->watch, req->booking.booking_id, bk_clock_mono_ms() + req->wait_ms, req, &booking, &decided,
+                     NULL) != BK_OK) {
+        finish(req, otherwise);
+    } else if (decided) {
+        req->booking = booking;
+        finish(req, O_DECIDED);
+    }
+}
+
 /* Publisher thread: the broker acknowledged the booking, or gave up on it. */
 static void on_published(void *opaque, int ok, const char *reason)
 {
@@ -148,11 +163,11 @@ static void on_published(void *opaque, int ok, const char *reason)
     }
     bk_log_debug("event=booking_accepted booking=%s tier=%s quantity=%d", b->booking_id, b->tier->code, b->quantity);
     bk_recent_put_pending(http->recent, b->booking_id, b->tier, b->quantity, req->accepted_ms);
-    if (req->wait_ms > 0 &&
-        bk_watch_add(http->watch, b->booking_id, bk_clock_mono_ms() + req->wait_ms, req, NULL) == BK_OK) {
-        return; /* still suspended: on_watched finishes it */
+    if (req->wait_ms > 0) {
+        watch_outcome(http, req, O_ACCEPTED);
+    } else {
+        finish(req, O_ACCEPTED);
     }
-    finish(req, O_ACCEPTED);
 }
 
 /* Watch thread: the booking was decided, or the wait ran out (booking NULL). */
@@ -172,9 +187,7 @@ static void on_watched(void *opaque, const bk_booking *booking)
 static enum MHD_Result wait_for_outcome(bk_http *http, request *req, outcome otherwise)
 {
     suspend(req);
-    if (bk_watch_add(http->watch, req->booking.booking_id, bk_clock_mono_ms() + req->wait_ms, req, NULL) != BK_OK) {
-        finish(req, otherwise);
-    }
+    watch_outcome(http, req, otherwise);
     return MHD_YES;
 }
 

@@ -7,22 +7,18 @@
 #include "common/log.h"
 #include "common/outcome.h"
 
-#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #define TICK_MS      100
-#define RECHECK_MS   1000 /* ask the database about waiters this old: covers lost notifications */
+#define RECHECK_MS   2000 /* ask the database about waiters this old: a safety net, rarely used */
 #define RECONNECT_MS 1000
 
 typedef struct waiter {
     char id[BK_ID_LEN + 1];
-    int fresh; /* not yet checked against the booking memory */
     int64_t added_ms;
     int64_t deadline_ms;
     void *opaque;
@@ -32,7 +28,6 @@ struct bk_watch {
     bk_db *db;
     bk_recent *recent;
     bk_watch_done_fn done;
-    int wake_fd; /* eventfd: a waiter was added, or stop */
     pthread_t thread;
     int thread_started;
     atomic_int stop;
@@ -41,14 +36,19 @@ struct bk_watch {
     waiter *waiters;
     size_t n_waiters;
     size_t cap_waiters;
-    size_t n_fresh;
 };
 
-int bk_watch_add(bk_watch *watch, const char *id, int64_t deadline_ms, void *opaque, bk_err *err)
+int bk_watch_add(bk_watch *watch, const char *id, int64_t deadline_ms, void *opaque, bk_booking *out, int *decided,
+                 bk_err *err)
 {
     int rc = BK_OK;
+    *decided = 0;
     pthread_mutex_lock(&watch->lock);
-    if (watch->n_waiters == watch->cap_waiters) {
+    /* Under the lock, after which an announcement's hand-back runs: if the memory does not hold
+     * the outcome yet, that hand-back will find this waiter (announcements go to the memory first). */
+    if (bk_recent_get(watch->recent, id, out) == BK_RECENT_FINAL) {
+        *decided = 1;
+    } else if (watch->n_waiters == watch->cap_waiters) {
         size_t cap = watch->cap_waiters > 0 ? 2 * watch->cap_waiters : 256;
         waiter *grown = realloc(watch->waiters, cap * sizeof(*grown));
         if (grown == NULL) {
@@ -58,28 +58,20 @@ int bk_watch_add(bk_watch *watch, const char *id, int64_t deadline_ms, void *opa
             watch->cap_waiters = cap;
         }
     }
-    if (rc == BK_OK) {
+    if (rc == BK_OK && !*decided) {
         waiter *w = &watch->waiters[watch->n_waiters++];
         memcpy(w->id, id, BK_ID_LEN + 1);
-        w->fresh = 1;
         w->added_ms = bk_clock_mono_ms();
         w->deadline_ms = deadline_ms;
         w->opaque = opaque;
-        watch->n_fresh++;
     }
     pthread_mutex_unlock(&watch->lock);
-    if (rc == BK_OK) {
-        uint64_t one = 1;
-        ssize_t n = write(watch->wake_fd, &one, sizeof(one));
-        (void)n; /* a full counter still wakes the thread */
-    }
     return rc;
 }
 
 /* Removes waiter k (under the lock) by moving the last one into its place. */
 static void remove_waiter(bk_watch *watch, size_t k)
 {
-    watch->n_fresh -= watch->waiters[k].fresh;
     watch->waiters[k] = watch->waiters[--watch->n_waiters];
 }
 
@@ -182,30 +174,6 @@ static void hand_back_decided(bk_watch *watch, const decided *d)
     free(slots);
 }
 
-/* New waiters whose booking the memory already knows final: decided before they came, or
- * announced between the request's own look and its registration here. */
-static void check_fresh(bk_watch *watch)
-{
-    decided d = {0};
-    bk_booking booking;
-    pthread_mutex_lock(&watch->lock);
-    for (size_t k = 0; watch->n_fresh > 0 && k < watch->n_waiters; k++) {
-        waiter *w = &watch->waiters[k];
-        if (w->fresh) {
-            w->fresh = 0;
-            watch->n_fresh--;
-            if (bk_recent_get(watch->recent, w->id, &booking) == BK_RECENT_FINAL) {
-                on_decided(&booking, &d);
-            }
-        }
-    }
-    pthread_mutex_unlock(&watch->lock);
-    if (d.n > 0) {
-        hand_back_decided(watch, &d);
-    }
-    free(d.items);
-}
-
 /* Writes the outcomes of one notification into the memory and adds them to d. */
 static void take_announcement(bk_watch *watch, const char *payload, decided *d)
 {
@@ -301,15 +269,9 @@ static void *run(void *arg)
     while (!atomic_load(&watch->stop)) {
         int gap = 0;
         int sock = ensure_listening(watch, &listening, &next_attempt, &gap);
-        struct pollfd fds[2] = {{.fd = watch->wake_fd, .events = POLLIN}, {.fd = sock, .events = POLLIN}};
-        int rc = gap ? 0 : poll(fds, sock >= 0 ? 2 : 1, TICK_MS);
-
-        if (rc > 0 && (fds[0].revents & POLLIN)) {
-            uint64_t count;
-            ssize_t n = read(watch->wake_fd, &count, sizeof(count));
-            (void)n; /* the counter is reset; new waiters are found by their fresh flag */
-        }
-        if (rc > 0 && sock >= 0 && (fds[1].revents & (POLLIN | POLLERR | POLLHUP))) {
+        struct pollfd fds[1] = {{.fd = sock, .events = POLLIN}};
+        int rc = gap ? 0 : poll(fds, sock >= 0 ? 1 : 0, TICK_MS);
+        if (rc > 0 && (fds[0].revents & (POLLIN | POLLERR | POLLHUP))) {
             PGconn *conn = bk_db_conn(watch->db);
             if (PQconsumeInput(conn) == 0) {
                 listening = 0; /* the next bk_db_connect notices the broken link and reconnects */
@@ -325,8 +287,6 @@ static void *run(void *arg)
             }
             free(d.items);
         }
-        /* After the announcements: a waiter registered since is then checked against them. */
-        check_fresh(watch);
         int64_t now = bk_clock_mono_ms();
         if (gap || now >= next_recheck) {
             check_waiters(watch, gap ? now : now - RECHECK_MS);
@@ -347,10 +307,9 @@ bk_watch *bk_watch_new(const char *dsn, bk_recent *recent, bk_watch_done_fn done
     pthread_mutex_init(&watch->lock, NULL);
     watch->recent = recent;
     watch->done = done;
-    watch->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     watch->db = bk_lookup_db_new(dsn);
-    if (watch->wake_fd < 0 || watch->db == NULL) {
-        bk_err_set(err, BK_E_IO, "eventfd or bk_lookup_db_new failed: errno=%d", errno);
+    if (watch->db == NULL) {
+        bk_err_set(err, BK_E_NOMEM, "bk_lookup_db_new failed");
         bk_watch_free(watch);
         return NULL;
     }
@@ -381,9 +340,6 @@ void bk_watch_free(bk_watch *watch)
         pthread_join(watch->thread, NULL);
     }
     hand_back_expired(watch, 0, 1);
-    if (watch->wake_fd >= 0) {
-        close(watch->wake_fd);
-    }
     bk_db_free(watch->db);
     free(watch->waiters);
     pthread_mutex_destroy(&watch->lock);

@@ -2,7 +2,7 @@
  * thread LISTENs on PostgreSQL channel bk_decided, where the processors announce every outcome at
  * commit (common/outcome.h); it writes each into the booking memory (recent.h) and hands the
  * booking back to its waiters. A new waiter is first checked against that memory. PostgreSQL is
- * asked only as a safety net: for waiters older than a second, and for all of them after the
+ * asked only as a safety net: for waiters older than two seconds, and for all of them after the
  * LISTEN connection was lost (notifications sent meanwhile are gone). A waiter whose deadline
  * passes is handed back with NULL. */
 #ifndef BK_INGRESS_WATCH_H
@@ -24,8 +24,11 @@ typedef void (*bk_watch_done_fn)(void *opaque, const bk_booking *booking);
  * the watch). NULL with err on failure. */
 bk_watch *bk_watch_new(const char *dsn, bk_recent *recent, bk_watch_done_fn done, bk_err *err);
 
-/* Waits for booking id until deadline_ms (monotonic); thread-safe. */
-int bk_watch_add(bk_watch *watch, const char *id, int64_t deadline_ms, void *opaque, bk_err *err) BK_WARN_UNUSED;
+/* Waits for booking id until deadline_ms (monotonic); thread-safe. If the booking memory already
+ * holds the outcome, nothing is registered: *decided = 1, out holds the booking, and done() is not
+ * called. */
+int bk_watch_add(bk_watch *watch, const char *id, int64_t deadline_ms, void *opaque, bk_booking *out, int *decided,
+                 bk_err *err) BK_WARN_UNUSED;
 
 /* How many requests are waiting now. */
 size_t bk_watch_count(bk_watch *watch);
