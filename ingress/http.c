@@ -318,8 +318,13 @@ static enum MHD_Result handle_metrics(bk_http *http, request *req)
 {
     static const char *const type[] = {MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8", NULL};
     size_t len = 0;
-    char *body =
-        bk_stats_render(http->stats, bk_pub_queue_len(http->pub), (long long)bk_watch_count(http->watch), &len);
+    size_t open = 0, peak = 0;
+    bk_limits_connections(http->limits, &open, &peak);
+    bk_stats_gauges gauges = {.producer_queue = bk_pub_queue_len(http->pub),
+                              .waiters = (long long)bk_watch_count(http->watch),
+                              .connections = (long long)open,
+                              .connections_peak = (long long)peak};
+    char *body = bk_stats_render(http->stats, &gauges, &len);
     if (body == NULL) {
         return bk_reply_error(req->conn, &req->reply, 500, "internal error", NULL);
     }

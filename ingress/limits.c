@@ -48,6 +48,7 @@ struct bk_limits {
     client *clients;
     bk_limits_conn *conns;
     size_t n_open;
+    size_t n_peak;
     pthread_t thread;
     int thread_started;
     atomic_int stop;
@@ -230,6 +231,7 @@ bk_limits_conn *bk_limits_open(bk_limits *limits, int fd, const struct sockaddr 
     }
     limits->conns = conn;
     limits->n_open++;
+    limits->n_peak = limits->n_open > limits->n_peak ? limits->n_open : limits->n_peak;
     pthread_mutex_unlock(&limits->lock);
     return conn;
 }
@@ -267,6 +269,14 @@ void bk_limits_busy(bk_limits *limits, bk_limits_conn *conn, int busy)
     pthread_mutex_lock(&limits->lock);
     conn->busy = busy;
     conn->since_ms = bk_clock_mono_ms();
+    pthread_mutex_unlock(&limits->lock);
+}
+
+void bk_limits_connections(bk_limits *limits, size_t *open, size_t *peak)
+{
+    pthread_mutex_lock(&limits->lock);
+    *open = limits->n_open;
+    *peak = limits->n_peak;
     pthread_mutex_unlock(&limits->lock);
 }
 

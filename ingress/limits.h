@@ -30,6 +30,9 @@ void bk_limits_close(bk_limits *limits, bk_limits_conn *conn);
  * (busy=0: the next request's deadline starts). NULL-safe. */
 void bk_limits_busy(bk_limits *limits, bk_limits_conn *conn, int busy);
 
+/* Connections open now, and the most open at once since start. */
+void bk_limits_connections(bk_limits *limits, size_t *open, size_t *peak);
+
 /* True when more connections are open than BK_HTTP_MAX_CONNS: answer 503. */
 int bk_limits_overloaded(bk_limits *limits);
 

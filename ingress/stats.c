@@ -21,6 +21,8 @@ struct bk_stats {
     bk_histogram delivery;
     bk_counter queue;
     bk_counter waiting;
+    bk_counter connections;
+    bk_counter connections_peak;
 };
 
 bk_stats *bk_stats_new(void)
@@ -59,6 +61,12 @@ bk_stats *bk_stats_new(void)
                              .is_gauge = 1};
     st->waiting = (bk_counter){
         .name = "bk_outcome_waiters", .help = "Requests long-polling for an outcome.", .labels = "", .is_gauge = 1};
+    st->connections =
+        (bk_counter){.name = "bk_http_connections", .help = "Open HTTP connections.", .labels = "", .is_gauge = 1};
+    st->connections_peak = (bk_counter){.name = "bk_http_connections_peak",
+                                        .help = "The most HTTP connections open at once since start.",
+                                        .labels = "",
+                                        .is_gauge = 1};
     return st;
 }
 
@@ -83,9 +91,9 @@ void bk_stats_delivery(bk_stats *stats, int ok, double seconds)
     bk_histogram_observe(&stats->delivery, seconds);
 }
 
-char *bk_stats_render(bk_stats *stats, long long producer_queue, long long waiters, size_t *len)
+char *bk_stats_render(bk_stats *stats, const bk_stats_gauges *gauges, size_t *len)
 {
-    bk_counter *counters[BK_STATS_N_ROUTES * N_STATUSES + 4];
+    bk_counter *counters[BK_STATS_N_ROUTES * N_STATUSES + 6];
     bk_histogram *histograms[BK_STATS_N_ROUTES + 1];
     size_t n_counters = 0, n_histograms = 0;
     for (int r = 0; r < BK_STATS_N_ROUTES; r++) {
@@ -96,12 +104,16 @@ char *bk_stats_render(bk_stats *stats, long long producer_queue, long long waite
     for (int r = 0; r < BK_STATS_N_ROUTES; r++) {
         histograms[n_histograms++] = &stats->durations[r];
     }
-    bk_counter_set(&stats->queue, producer_queue);
-    bk_counter_set(&stats->waiting, waiters);
+    bk_counter_set(&stats->queue, gauges->producer_queue);
+    bk_counter_set(&stats->waiting, gauges->waiters);
+    bk_counter_set(&stats->connections, gauges->connections);
+    bk_counter_set(&stats->connections_peak, gauges->connections_peak);
     counters[n_counters++] = &stats->delivered;
     counters[n_counters++] = &stats->undelivered;
     counters[n_counters++] = &stats->queue;
     counters[n_counters++] = &stats->waiting;
+    counters[n_counters++] = &stats->connections;
+    counters[n_counters++] = &stats->connections_peak;
     histograms[n_histograms++] = &stats->delivery;
     bk_metrics_set set = {counters, n_counters, histograms, n_histograms};
     return bk_metrics_render(&set, len);

@@ -28,7 +28,15 @@ void bk_stats_request(bk_stats *stats, bk_stats_route route, unsigned status, do
 /* One delivery report: acknowledged or not, and the time from produce to report. Thread-safe. */
 void bk_stats_delivery(bk_stats *stats, int ok, double seconds);
 
-/* The exposition text (malloc'd, *len bytes) with the gauges sampled now. */
-char *bk_stats_render(bk_stats *stats, long long producer_queue, long long waiters, size_t *len);
+/* Values other modules own, sampled when /metrics is asked. */
+typedef struct bk_stats_gauges {
+    long long producer_queue;   /* messages not yet acknowledged by the broker */
+    long long waiters;          /* requests long-polling for an outcome */
+    long long connections;      /* open HTTP connections */
+    long long connections_peak; /* the most open at once since start */
+} bk_stats_gauges;
+
+/* The exposition text (malloc'd, *len bytes). */
+char *bk_stats_render(bk_stats *stats, const bk_stats_gauges *gauges, size_t *len);
 
 #endif

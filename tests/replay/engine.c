@@ -1,6 +1,9 @@
 /* The engine's loop, on libcurl's socket interface and epoll: a wake-up costs the sockets that
  * are ready, not every connection (curl_multi_perform and curl_multi_poll walk all of them, which
- * at 1,024 connections made the load generator the busiest process of a benchmark). There are
+ * at 1,024 connections made the load generator the busiest process of a benchmark). The slots are
+ * split into shards of SHARD_SLOTS, each with its own multi handle and so its own connection
+ * cache: libcurl looks for a reusable connection by walking every connection to the same host,
+ * which with 10,000 connections in one cache cost more than the request. There are
  * `connections` slots, one reusable easy handle each; a slot carries
  * one request at a time, so there are never more transfers than connections and libcurl never
  * queues one behind another (a queued request would look slower than the server made it). Free
@@ -26,12 +29,21 @@
 #define POLL_RETRY_US     200000 /* back-off after a failed poll */
 #define IDLE_WAIT_MS      50     /* longest epoll_wait when nothing is due */
 #define MAX_EVENTS        256
+#define SHARD_SLOTS       128
 #define CONNECT_TIMEOUT_S 10L
 
 typedef enum job { JOB_POST, JOB_POLL } job;
 
+typedef struct shard {
+    struct engine *e;
+    CURLM *multi;
+    uint32_t index;
+    int64_t timer_us; /* when libcurl wants CURL_SOCKET_TIMEOUT, or -1 */
+} shard;
+
 typedef struct slot {
     CURL *easy;
+    shard *shard;
     struct curl_slist *headers; /* owned: this POST's headers, when they differ from the shared ones */
     size_t rec;
     job kind;
@@ -53,9 +65,9 @@ typedef struct engine {
     bk_engine_rec *recs;
     bk_engine_totals *totals;
     size_t n_recs;
-    CURLM *multi;
+    shard *shards;
+    size_t n_shards;
     int epoll_fd;
-    int64_t curl_timer_us;           /* when libcurl wants CURL_SOCKET_TIMEOUT, or -1 */
     struct curl_slist *json_headers; /* shared by every POST without a key or own content type */
     slot *slots;
     size_t n_slots;
@@ -159,11 +171,11 @@ static void queue_poll(engine *e, size_t rec, int64_t not_before_us)
     e->n_polls++;
 }
 
-static int start_transfer(engine *e, slot *s, bk_err *err)
+static int start_transfer(slot *s, bk_err *err)
 {
     s->resp_len = 0;
     s->resp_over = 0;
-    CURLMcode mc = curl_multi_add_handle(e->multi, s->easy);
+    CURLMcode mc = curl_multi_add_handle(s->shard->multi, s->easy);
     if (mc != CURLM_OK) {
         return bk_err_set(err, BK_E_IO, "curl_multi_add_handle: %s", curl_multi_strerror(mc));
     }
@@ -183,7 +195,7 @@ static int start_poll(engine *e, size_t rec, bk_err *err)
     curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, (long)(e->opts->wait_ms + POLL_SLACK_MS));
     e->recs[rec].n_polls++;
     e->totals->n_polls++;
-    return start_transfer(e, s, err);
+    return start_transfer(s, err);
 }
 
 static int start_post(engine *e, size_t i, int64_t planned_us, int64_t now, bk_err *err)
@@ -231,7 +243,7 @@ static int start_post(engine *e, size_t i, int64_t planned_us, int64_t now, bk_e
     }
     e->totals->last_sent_us = now;
     e->totals->n_sent++;
-    return start_transfer(e, s, err);
+    return start_transfer(s, err);
 }
 
 /* When request i is due, in run microseconds. */
@@ -252,6 +264,18 @@ static int sending_over(const engine *e, int64_t now)
     return e->next_post >= e->n_recs || (e->opts->duration_ms > 0 && now >= e->opts->duration_ms * 1000);
 }
 
+/* How many slots may carry requests at now: all of them, or during --ramp a share growing with
+ * time, so that thousands of connections do not all knock at once (the listen backlog would drop
+ * their SYNs, and they would retry a second later). */
+static size_t usable_slots(const engine *e, int64_t now)
+{
+    if (e->opts->ramp_ms <= 0 || now >= e->opts->ramp_ms * 1000) {
+        return e->n_slots;
+    }
+    size_t n = (size_t)((double)e->n_slots * (double)now / ((double)e->opts->ramp_ms * 1000));
+    return n > 0 ? n : 1;
+}
+
 /* Hands free slots to due polls first, then to due POSTs. */
 static int start_jobs(engine *e, int64_t now, bk_err *err)
 {
@@ -262,7 +286,8 @@ static int start_jobs(engine *e, int64_t now, bk_err *err)
         e->n_polls--;
         rc = start_poll(e, rec, err);
     }
-    while (rc == BK_OK && e->n_free > 0 && !sending_over(e, now) && due_us(e, e->next_post) <= now) {
+    while (rc == BK_OK && e->n_free > 0 && !sending_over(e, now) && due_us(e, e->next_post) <= now &&
+           e->n_slots - e->n_free < usable_slots(e, now)) {
         size_t i = e->next_post++;
         /* As fast as possible: a request is due when a connection is free, so it has no lag. */
         rc = start_post(e, i, e->opts->mode == BK_ENGINE_ASAP ? now : due_us(e, i), now, err);
@@ -316,11 +341,11 @@ static void finish_poll(engine *e, slot *s, CURLcode result, long code, int64_t 
     }
 }
 
-static void drain_done(engine *e)
+static void drain_shard(engine *e, shard *sh)
 {
     CURLMsg *msg;
     int left = 0;
-    while ((msg = curl_multi_info_read(e->multi, &left)) != NULL) {
+    while ((msg = curl_multi_info_read(sh->multi, &left)) != NULL) {
         if (msg->msg != CURLMSG_DONE) {
             continue;
         }
@@ -331,7 +356,7 @@ static void drain_done(engine *e)
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&s);
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
         curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &n_connects);
-        curl_multi_remove_handle(e->multi, easy);
+        curl_multi_remove_handle(sh->multi, easy);
         e->totals->n_connects += (size_t)n_connects;
         int64_t now = now_us(e);
         if (s->kind == JOB_POST) {
@@ -345,6 +370,13 @@ static void drain_done(engine *e)
     }
 }
 
+static void drain_done(engine *e)
+{
+    for (size_t k = 0; k < e->n_shards; k++) {
+        drain_shard(e, &e->shards[k]);
+    }
+}
+
 /* How long epoll_wait may sleep: until libcurl's timer, or the next POST or retry is due, at most
  * IDLE_WAIT_MS. */
 static int idle_ms(const engine *e, int64_t now)
@@ -354,15 +386,19 @@ static int idle_ms(const engine *e, int64_t now)
         if (e->n_polls > 0 && e->polls[e->poll_head].not_before_us < next) {
             next = e->polls[e->poll_head].not_before_us;
         }
-        if (!sending_over(e, now) && due_us(e, e->next_post) < next) {
+        if (!sending_over(e, now) && e->n_slots - e->n_free >= usable_slots(e, now)) {
+            next = next < now + 1000 ? next : now + 1000; /* ramping up: another slot soon */
+        } else if (!sending_over(e, now) && due_us(e, e->next_post) < next) {
             next = due_us(e, e->next_post);
         }
     }
     if (e->opts->duration_ms > 0 && e->opts->duration_ms * 1000 > now && e->opts->duration_ms * 1000 < next) {
         next = e->opts->duration_ms * 1000;
     }
-    if (e->curl_timer_us >= 0 && e->curl_timer_us < next) {
-        next = e->curl_timer_us;
+    for (size_t k = 0; k < e->n_shards; k++) {
+        if (e->shards[k].timer_us >= 0 && e->shards[k].timer_us < next) {
+            next = e->shards[k].timer_us;
+        }
     }
     int64_t wait = (next - now + 999) / 1000;
     return wait < 0 ? 0 : (int)wait;
@@ -379,21 +415,22 @@ static void print_progress(const engine *e, int64_t now)
             (double)now / 1e6, e->totals->n_sent, n_accepted, n_final, e->n_slots - e->n_free, e->n_polls);
 }
 
-/* libcurl tells which events a socket waits for; epoll watches exactly those. */
+/* libcurl tells which events a socket waits for; epoll watches exactly those. The event carries
+ * the shard in its upper half and the socket in its lower. */
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *socket_arg)
 {
     (void)easy;
-    engine *e = arg;
-    struct epoll_event ev = {.data.fd = fd};
+    shard *sh = arg;
+    struct epoll_event ev = {.data.u64 = (uint64_t)sh->index << 32 | (uint32_t)fd};
     ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
     if (what == CURL_POLL_REMOVE) {
-        epoll_ctl(e->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
-        curl_multi_assign(e->multi, fd, NULL);
+        epoll_ctl(sh->e->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+        curl_multi_assign(sh->multi, fd, NULL);
     } else if (socket_arg == NULL) {
-        epoll_ctl(e->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
-        curl_multi_assign(e->multi, fd, e); /* any non-NULL mark: "registered" */
+        epoll_ctl(sh->e->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+        curl_multi_assign(sh->multi, fd, sh); /* any non-NULL mark: "registered" */
     } else {
-        epoll_ctl(e->epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+        epoll_ctl(sh->e->epoll_fd, EPOLL_CTL_MOD, fd, &ev);
     }
     return 0;
 }
@@ -401,8 +438,8 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *so
 static int on_timer(CURLM *multi, long timeout_ms, void *arg)
 {
     (void)multi;
-    engine *e = arg;
-    e->curl_timer_us = timeout_ms < 0 ? -1 : now_us(e) + (int64_t)timeout_ms * 1000;
+    shard *sh = arg;
+    sh->timer_us = timeout_ms < 0 ? -1 : now_us(sh->e) + (int64_t)timeout_ms * 1000;
     return 0;
 }
 
@@ -417,23 +454,28 @@ static CURLMcode serve(engine *e)
         int mask = (events[k].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
                    (events[k].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
                    (events[k].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
-        mc = curl_multi_socket_action(e->multi, events[k].data.fd, mask, &running);
+        shard *sh = &e->shards[events[k].data.u64 >> 32];
+        mc = curl_multi_socket_action(sh->multi, (curl_socket_t)(uint32_t)events[k].data.u64, mask, &running);
     }
-    if (mc == CURLM_OK && e->curl_timer_us >= 0 && now_us(e) >= e->curl_timer_us) {
-        e->curl_timer_us = -1;
-        mc = curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    int64_t now = now_us(e);
+    for (size_t k = 0; mc == CURLM_OK && k < e->n_shards; k++) {
+        shard *sh = &e->shards[k];
+        if (sh->timer_us >= 0 && now >= sh->timer_us) {
+            sh->timer_us = -1;
+            mc = curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        }
     }
     return mc;
 }
 
 static int setup(engine *e, bk_err *err)
 {
-    e->curl_timer_us = -1;
     e->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     if (e->epoll_fd < 0) {
         return bk_err_set(err, BK_E_IO, "epoll_create1 failed");
     }
-    e->multi = curl_multi_init();
+    e->n_shards = (e->n_slots + SHARD_SLOTS - 1) / SHARD_SLOTS;
+    e->shards = calloc(e->n_shards, sizeof(*e->shards));
     e->slots = calloc(e->n_slots, sizeof(*e->slots));
     e->free_slots = calloc(e->n_slots, sizeof(*e->free_slots));
     e->polls = calloc(e->n_recs, sizeof(*e->polls));
@@ -441,19 +483,27 @@ static int setup(engine *e, bk_err *err)
     if (e->json_headers != NULL && curl_slist_append(e->json_headers, "Expect:") == NULL) {
         return bk_err_set(err, BK_E_NOMEM, "shared headers");
     }
-    if (e->multi == NULL || e->slots == NULL || e->free_slots == NULL || e->polls == NULL || e->json_headers == NULL) {
+    if (e->shards == NULL || e->slots == NULL || e->free_slots == NULL || e->polls == NULL || e->json_headers == NULL) {
         return bk_err_set(err, BK_E_NOMEM, "engine of %zu slots and %zu requests", e->n_slots, e->n_recs);
     }
-    curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
-    curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-    curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
-    long n = (long)e->n_slots;
-    curl_multi_setopt(e->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, n);
-    curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, n);
-    curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, n); /* keep every connection open between requests */
+    for (size_t k = 0; k < e->n_shards; k++) {
+        shard *sh = &e->shards[k];
+        *sh = (shard){.e = e, .multi = curl_multi_init(), .index = (uint32_t)k, .timer_us = -1};
+        if (sh->multi == NULL) {
+            return bk_err_set(err, BK_E_NOMEM, "curl_multi_init of shard %zu", k);
+        }
+        curl_multi_setopt(sh->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+        curl_multi_setopt(sh->multi, CURLMOPT_SOCKETDATA, sh);
+        curl_multi_setopt(sh->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+        curl_multi_setopt(sh->multi, CURLMOPT_TIMERDATA, sh);
+        /* Keep every connection open between requests. */
+        curl_multi_setopt(sh->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)SHARD_SLOTS);
+        curl_multi_setopt(sh->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)SHARD_SLOTS);
+        curl_multi_setopt(sh->multi, CURLMOPT_MAXCONNECTS, (long)SHARD_SLOTS);
+    }
     for (size_t k = 0; k < e->n_slots; k++) {
         slot *s = &e->slots[k];
+        s->shard = &e->shards[k / SHARD_SLOTS];
         if ((s->easy = curl_easy_init()) == NULL) {
             return bk_err_set(err, BK_E_NOMEM, "curl_easy_init of slot %zu", k);
         }
@@ -474,14 +524,17 @@ static void teardown(engine *e)
     for (size_t k = 0; e->slots != NULL && k < e->n_slots; k++) {
         slot *s = &e->slots[k];
         if (s->easy != NULL) {
-            curl_multi_remove_handle(e->multi, s->easy); /* harmless when not added */
+            curl_multi_remove_handle(s->shard->multi, s->easy); /* harmless when not added */
             curl_easy_cleanup(s->easy);
         }
         curl_slist_free_all(s->headers);
     }
-    if (e->multi != NULL) {
-        curl_multi_cleanup(e->multi);
+    for (size_t k = 0; e->shards != NULL && k < e->n_shards; k++) {
+        if (e->shards[k].multi != NULL) {
+            curl_multi_cleanup(e->shards[k].multi);
+        }
     }
+    free(e->shards);
     if (e->epoll_fd >= 0) {
         close(e->epoll_fd);
     }

@@ -31,6 +31,7 @@ typedef struct bk_engine_opts {
     bk_engine_mode mode;
     double max_rate;                   /* BK_ENGINE_RATE: requests per second */
     int64_t duration_ms;               /* no new POST after this (0: no limit); following goes on */
+    int64_t ramp_ms;                   /* connections come into use evenly over this (0: all at once) */
     int64_t timeout_ms;                /* hard bound on the whole run */
     int wait_ms;                       /* ?wait= of every outcome poll (1..5000) */
     const char *key_prefix;            /* prepended to every Idempotency-Key ("" for none) */

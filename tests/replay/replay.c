@@ -38,6 +38,7 @@ typedef struct options {
     bk_engine_mode mode;
     double max_rate;
     double duration_s;
+    double ramp_s;
     double timeout_s;
     long count;
     int wait_ms;
@@ -60,6 +61,7 @@ static void usage(FILE *out)
                  "  --asap                ignore the trace's offsets: send whenever a connection is free\n"
                  "  --max-rate R          ignore the trace's offsets: send R requests per second\n"
                  "  --duration S          send no new request after S seconds (following goes on)\n"
+                 "  --ramp S              bring the connections into use evenly over the first S seconds\n"
                  "  --count N             replay only the first N requests of the trace\n"
                  "  --timeout S           hard bound on the whole run (default 120)\n"
                  "  --wait-ms MS          ?wait= of each outcome long-poll (default 5000)\n"
@@ -98,6 +100,7 @@ static int parse_options(int argc, char **argv, options *opt)
         O_COUNT,
         O_TIMEOUT,
         O_WAIT,
+        O_RAMP,
         O_PG,
         O_RESET,
         O_JSON,
@@ -115,6 +118,7 @@ static int parse_options(int argc, char **argv, options *opt)
         {"asap", no_argument, NULL, O_ASAP},
         {"max-rate", required_argument, NULL, O_RATE},
         {"duration", required_argument, NULL, O_DURATION},
+        {"ramp", required_argument, NULL, O_RAMP},
         {"count", required_argument, NULL, O_COUNT},
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"wait-ms", required_argument, NULL, O_WAIT},
@@ -167,6 +171,11 @@ static int parse_options(int argc, char **argv, options *opt)
             break;
         case O_DURATION:
             if (!parse_num("--duration", optarg, 0.001, 86400, &opt->duration_s)) {
+                return 0;
+            }
+            break;
+        case O_RAMP:
+            if (!parse_num("--ramp", optarg, 0, 3600, &opt->ramp_s)) {
                 return 0;
             }
             break;
@@ -351,6 +360,7 @@ int main(int argc, char **argv)
         .mode = opt.mode,
         .max_rate = opt.max_rate,
         .duration_ms = (int64_t)(opt.duration_s * 1000),
+        .ramp_ms = (int64_t)(opt.ramp_s * 1000),
         .timeout_ms = (int64_t)(opt.timeout_s * 1000),
         .wait_ms = opt.wait_ms,
         .key_prefix = key_prefix,
