@@ -16,7 +16,8 @@ int64_t bk_clock_mono_ms(void);
 /* Microseconds of CLOCK_MONOTONIC: for latency measurements. */
 int64_t bk_clock_mono_us(void);
 
-/* Formats epoch milliseconds as "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf (at least BK_CLOCK_RFC3339_LEN). */
+/* Formats epoch milliseconds (0 up to year 9999) as "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf, which
+ * should hold BK_CLOCK_RFC3339_LEN bytes; a shorter one gets the truncated text, terminated. */
 void bk_clock_format(int64_t wall_ms, char *buf, size_t len);
 
 #endif

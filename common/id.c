@@ -3,9 +3,9 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -22,7 +22,23 @@ int bk_id_key_init(bk_id_key *key, const char *secret, size_t len, bk_err *err)
     }
     memcpy(key->secret, secret, len);
     key->len = len;
+    char digest[] = "SHA256"; /* OSSL_PARAM takes a mutable string */
+    EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                           OSSL_PARAM_construct_end()};
+    key->hmac = hmac != NULL ? EVP_MAC_CTX_new(hmac) : NULL;
+    EVP_MAC_free(hmac); /* the context keeps its own reference */
+    if (key->hmac == NULL || EVP_MAC_init(key->hmac, key->secret, key->len, params) != 1) {
+        bk_id_key_free(key);
+        return bk_err_set(err, BK_E_NOMEM, "HMAC-SHA256 setup failed in OpenSSL");
+    }
     return BK_OK;
+}
+
+void bk_id_key_free(bk_id_key *key)
+{
+    EVP_MAC_CTX_free(key->hmac);
+    key->hmac = NULL;
 }
 
 /* HMAC-SHA256(secret, label || data), the first out_len bytes. */
@@ -34,8 +50,14 @@ static void mac(const bk_id_key *key, const char *label, const void *data, size_
     memcpy(msg, label, label_len);
     memcpy(msg + label_len, data, len);
     uint8_t digest[EVP_MAX_MD_SIZE];
-    unsigned int digest_len = 0;
-    HMAC(EVP_sha256(), key->secret, (int)key->len, msg, label_len + len, digest, &digest_len);
+    size_t digest_len = 0;
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(key->hmac);
+    /* Only an allocation can fail here; an all-zero tag then never matches a real one. */
+    if (ctx == NULL || EVP_MAC_update(ctx, msg, label_len + len) != 1 ||
+        EVP_MAC_final(ctx, digest, &digest_len, sizeof(digest)) != 1) {
+        memset(digest, 0, sizeof(digest));
+    }
+    EVP_MAC_CTX_free(ctx);
     memcpy(out, digest, out_len);
 }
 

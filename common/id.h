@@ -11,6 +11,7 @@
 
 #include "common/err.h"
 
+#include <openssl/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,10 +23,16 @@
 typedef struct bk_id_key {
     unsigned char secret[BK_ID_SECRET_MAX];
     size_t len;
+    EVP_MAC_CTX *hmac; /* HMAC-SHA256 keyed with the secret: each MAC starts from a copy of it */
 } bk_id_key;
 
-/* Copies the signing secret (BK_ID_SECRET_MIN..BK_ID_SECRET_MAX bytes). */
+/* Copies the signing secret (BK_ID_SECRET_MIN..BK_ID_SECRET_MAX bytes) and keys the HMAC once
+ * (fetching the algorithm and hashing the key on every id cost more than the rest of a request).
+ * After it succeeded, release with bk_id_key_free. The key may then be shared by threads. */
 int bk_id_key_init(bk_id_key *key, const char *secret, size_t len, bk_err *err) BK_WARN_UNUSED;
+
+/* Releases what bk_id_key_init allocated (NULL-safe, idempotent). */
+void bk_id_key_free(bk_id_key *key);
 
 /* Makes the id for a given nonce into out (BK_ID_LEN + 1 bytes). */
 void bk_id_make(const bk_id_key *key, const uint8_t nonce[BK_ID_NONCE_LEN], char *out);

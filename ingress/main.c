@@ -71,6 +71,7 @@ int main(void)
     }
     bk_log_info("event=draining");
     bk_http_free(http);
+    bk_id_key_free(&key);
     bk_log_info("event=exit status=clean");
     return 0;
 }

@@ -4,6 +4,7 @@
 
 #include "common/clock.h"
 
+#include <stdio.h>
 #include <time.h>
 
 static void test_format(void **state)
@@ -40,6 +41,26 @@ static void test_format_truncates(void **state)
     EXPECT_INT("11 bytes", "byte past len", buf[11], 'x');
 }
 
+/* Every day from 1970 to 2517 and of 9990 to 9999, every 97th day between, at a varying time of
+ * day, against the C library's calendar. */
+static void test_format_agrees_with_gmtime(void **state)
+{
+    (void)state;
+    for (int64_t day = 0; day <= 2932896; day += day < 200000 || day > 2929000 ? 1 : 97) {
+        int64_t wall_ms = day * 86400000 + (day * 7919 % 86400) * 1000 + day % 1000;
+        time_t secs = (time_t)(wall_ms / 1000);
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        char want[BK_CLOCK_RFC3339_LEN + 16], got[BK_CLOCK_RFC3339_LEN];
+        snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(wall_ms % 1000));
+        bk_clock_format(wall_ms, got, sizeof(got));
+        if (strcmp(got, want) != 0) {
+            fail_msg("day %lld: got %s, want %s", (long long)day, got, want);
+        }
+    }
+}
+
 static void test_clocks(void **state)
 {
     (void)state;
@@ -63,6 +84,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_format_truncates),
+        cmocka_unit_test(test_format_agrees_with_gmtime),
         cmocka_unit_test(test_clocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

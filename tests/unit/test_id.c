@@ -24,6 +24,14 @@ static int setup_keys(void **state)
     return 0;
 }
 
+static int free_keys(void **state)
+{
+    (void)state;
+    bk_id_key_free(&key_a);
+    bk_id_key_free(&key_b);
+    return 0;
+}
+
 static void test_key_init(void **state)
 {
     (void)state;
@@ -50,6 +58,7 @@ static void test_key_init(void **state)
         if (cases[k].want_rc == BK_OK) {
             EXPECT_INT(cases[k].name, "key.len", key.len, cases[k].len);
             EXPECT_TRUE(cases[k].name, "the secret copied", memcmp(key.secret, secret, cases[k].len) == 0);
+            bk_id_key_free(&key);
         } else {
             EXPECT_NOT_CONTAINS(cases[k].name, "err.msg", err.msg, "ABCDEFGHIJKLMNO");
         }
@@ -240,5 +249,5 @@ int main(void)
         cmocka_unit_test(test_check_shape),
         cmocka_unit_test(test_single_character_changes),
     };
-    return cmocka_run_group_tests(tests, setup_keys, NULL);
+    return cmocka_run_group_tests(tests, setup_keys, free_keys);
 }
