@@ -13,6 +13,10 @@
 
 #define PERIOD_MS        1000
 #define KAFKA_TIMEOUT_MS 1000
+/* A component is reported down after this many failed probes in a row. One probe that missed its
+ * 1 s on a loaded machine (a JVM pause, a starved core) is no evidence of a dead broker, and a
+ * "down" broker makes every POST /book answer 503 at once. */
+#define FAILURES_DOWN 2
 
 struct bk_health {
     bk_pub *pub;
@@ -20,6 +24,8 @@ struct bk_health {
     pthread_t thread;
     int thread_started;
     atomic_int stop;
+    int kafka_failures; /* consecutive failed probes; only the monitor thread touches these */
+    int db_failures;
     pthread_mutex_t lock;
     bk_health_state state;
 };
@@ -28,13 +34,16 @@ static void probe(bk_health *health)
 {
     bk_health_state now;
     memset(&now, 0, sizeof(now));
-    now.kafka_ok = bk_pub_ping(health->pub, KAFKA_TIMEOUT_MS, now.kafka, sizeof(now.kafka)) == BK_OK;
+    int kafka_up = bk_pub_ping(health->pub, KAFKA_TIMEOUT_MS, now.kafka, sizeof(now.kafka)) == BK_OK;
+    health->kafka_failures = kafka_up ? 0 : health->kafka_failures + 1;
+    now.kafka_ok = health->kafka_failures < FAILURES_DOWN;
     if (now.kafka_ok) {
         snprintf(now.kafka, sizeof(now.kafka), "ok");
     }
     bk_err err;
     bk_err_clear(&err);
-    now.db_ok = bk_lookup_ping(health->db, &err) == BK_OK;
+    health->db_failures = bk_lookup_ping(health->db, &err) == BK_OK ? 0 : health->db_failures + 1;
+    now.db_ok = health->db_failures < FAILURES_DOWN;
     snprintf(now.db, sizeof(now.db), "%s", now.db_ok ? "ok" : "unreachable");
 
     pthread_mutex_lock(&health->lock);
@@ -77,6 +86,8 @@ bk_health *bk_health_new(const char *dsn, bk_pub *pub, bk_err *err)
         return NULL;
     }
     health->state.kafka_ok = health->state.db_ok = 1; /* so the first probe logs only problems */
+    /* Nothing is known before the first probe: one failure then suffices. */
+    health->kafka_failures = health->db_failures = FAILURES_DOWN - 1;
     probe(health);
     if (pthread_create(&health->thread, NULL, run, health) != 0) {
         bk_err_set(err, BK_E_IO, "pthread_create for the health thread failed");
