@@ -69,12 +69,6 @@ int bk_watch_add(bk_watch *watch, const char *id, int64_t deadline_ms, void *opa
     return rc;
 }
 
-/* Removes waiter k (under the lock) by moving the last one into its place. */
-static void remove_waiter(bk_watch *watch, size_t k)
-{
-    watch->waiters[k] = watch->waiters[--watch->n_waiters];
-}
-
 /* Removes every waiter past its deadline (or all of them) under the lock, then calls done()
  * with NULL for each without it. */
 static void hand_back_expired(bk_watch *watch, int64_t now, int take_all)
@@ -89,7 +83,7 @@ static void hand_back_expired(bk_watch *watch, int64_t now, int take_all)
         waiter *w = &watch->waiters[k];
         if (take_all || w->deadline_ms <= now) {
             taken[n_taken++] = w->opaque;
-            remove_waiter(watch, k);
+            *w = watch->waiters[--watch->n_waiters];
         } else {
             k++;
         }
@@ -160,7 +154,7 @@ static void hand_back_decided(bk_watch *watch, const decided *d)
             if (found != NULL) {
                 taken[n_taken].opaque = watch->waiters[w].opaque;
                 taken[n_taken++].booking = found;
-                remove_waiter(watch, w);
+                watch->waiters[w] = watch->waiters[--watch->n_waiters];
             } else {
                 w++;
             }
