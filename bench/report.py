@@ -273,6 +273,10 @@ def markdown(res):
         out += ["", f"CPU seconds per 1,000 bookings at {cpu['connections']} connections: {parts} "
                 f"(the machine has {m['nproc']} cores: {1000 * m['nproc'] / max(cpu['total'], 1e-9):,.0f} "
                 "bookings/s would use all of them at this cost)."]
+    seed_cpu = res.get("seed_cpu_per_1000_bookings")
+    if seed_cpu:
+        out += [f"The seed design at {seed_cpu['clients']} clients: PostgreSQL {seed_cpu['postgres']:.2f}, "
+                f"pgbench and the rest {seed_cpu['others']:.2f} CPU seconds per 1,000 bookings."]
     return "\n".join(out) + "\n"
 
 
@@ -370,6 +374,12 @@ def main():
         per = dict(sorted(per.items(), key=lambda kv: -kv[1]))
         res["cpu_per_1000_bookings"] = {"connections": best_b["connections"], "seconds": per,
                                         "total": round(sum(per.values()), 3)}
+
+    seed_cpu, n_seed = best_a.get("cpu_s"), best_a["transactions"]
+    if seed_cpu and n_seed:
+        res["seed_cpu_per_1000_bookings"] = {"clients": best_a["clients"],
+                                             "postgres": round(seed_cpu.get("postgres", 0) * 1000 / n_seed, 3),
+                                             "others": round(seed_cpu.get("others", 0) * 1000 / n_seed, 3)}
 
     os.makedirs(results, exist_ok=True)
     text = markdown(res)

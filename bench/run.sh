@@ -164,7 +164,9 @@ cpu_sample() {
         printf 'kafka %s\n' "$(proc_ticks "$pid")"
     fi
     if pid=$(pg_pid); then
-        ticks=$(proc_ticks "$pid")
+        # The postmaster's own time plus its children's: the exited ones (a pgbench run's backends
+        # are gone by the second sample) through its cutime/cstime, the living ones one by one.
+        ticks=$(proc_ticks "$pid" with-children)
         for child in $(pgrep -P "$pid" || true); do
             ticks=$((ticks + $(proc_ticks "$child")))
         done
@@ -172,6 +174,7 @@ cpu_sample() {
     fi
 }
 
+# proc_ticks PID [with-children] — CPU ticks of a process, optionally plus its exited children's.
 proc_ticks() {
     local stat f
     stat=$(cat "/proc/$1/stat" 2>/dev/null) || {
@@ -179,9 +182,13 @@ proc_ticks() {
         return
     }
     stat=${stat##*) }
-    # Fields after the command: state is 1, utime 12, stime 13.
+    # Fields after the command: state is 1, utime 12, stime 13, cutime 14, cstime 15.
     read -r -a f <<<"$stat"
-    echo $((f[11] + f[12]))
+    if [[ ${2-} == with-children ]]; then
+        echo $((f[11] + f[12] + f[13] + f[14]))
+    else
+        echo $((f[11] + f[12]))
+    fi
 }
 
 # --- (a) the seeds' design, pgbench ----------------------------------------------------------
