@@ -59,6 +59,7 @@ def test_kafka_broker_killed_and_restarted(scenario, fleet, db, infra):
 
     # Regression: messages queued just before the broker died used to wait for librdkafka's
     # reconnect backoff (10 s by default) before timing out; ingress/pub.c now caps it at 1 s. The
-    # margin absorbs a loaded CI machine and still catches the 7-12 s waits of the bug.
-    assert slowest <= PRODUCE_TIMEOUT_S + 4.0, (
+    # margin absorbs a starved CI machine (6.7 s seen while the hypervisor stole half the cores and
+    # the broker took 97 s to restart) and still catches most of the 7-12 s waits of the bug.
+    assert slowest <= PRODUCE_TIMEOUT_S + 5.5, (
         f"a client waited {slowest:.1f}s for its 503 with BK_PRODUCE_TIMEOUT_MS={INGRESS_ENV['BK_PRODUCE_TIMEOUT_MS']}")
