@@ -40,6 +40,28 @@ int bk_outcome_format(const bk_outcome *o, char *buf, size_t cap, size_t *len, b
     return BK_OK;
 }
 
+int bk_outcome_append(const bk_outcome *o, char *buf, size_t cap, size_t *len, size_t *payload_len, bk_err *err)
+{
+    char line[BK_OUTCOME_LINE_MAX];
+    size_t n = 0;
+    int rc = bk_outcome_format(o, line, sizeof(line), &n, err);
+    if (rc != BK_OK) {
+        return rc;
+    }
+    int ends_payload = *payload_len > 0 && *payload_len + n > BK_OUTCOME_PAYLOAD_MAX;
+    if (*len + (size_t)ends_payload + n > cap) {
+        return bk_err_set(err, BK_E_TOOBIG, "outcome line of %zu bytes does not fit, booking=%s", n, o->booking_id);
+    }
+    if (ends_payload) {
+        buf[(*len)++] = '\n';
+        *payload_len = 0;
+    }
+    memcpy(buf + *len, line, n);
+    *len += n;
+    *payload_len += n;
+    return BK_OK;
+}
+
 /* The next space-terminated field of the line at *at, or NULL; *at moves past the space. */
 static const char *field(const char **at, const char *end, size_t *len)
 {

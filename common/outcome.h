@@ -38,6 +38,13 @@ typedef struct bk_outcome {
 /* Appends the line of o (with its '\n') to buf at *len, within cap bytes; *len grows. */
 int bk_outcome_format(const bk_outcome *o, char *buf, size_t cap, size_t *len, bk_err *err) BK_WARN_UNUSED;
 
+/* Appends the line of o to a run of payloads in buf (at *len, within cap; *len grows). When the
+ * line would take the current payload (*payload_len bytes so far) past BK_OUTCOME_PAYLOAD_MAX, an
+ * empty line ends that payload first, which no outcome line can hold: one NOTIFY statement splits
+ * the run again on "\n\n". On failure buf, *len and *payload_len are unchanged. */
+int bk_outcome_append(const bk_outcome *o, char *buf, size_t cap, size_t *len, size_t *payload_len,
+                      bk_err *err) BK_WARN_UNUSED;
+
 /* Parses one line of len bytes (without its '\n') into o; BK_E_INVAL with the reason if it is not
  * a well-formed outcome. */
 int bk_outcome_parse(const char *line, size_t len, bk_outcome *o, bk_err *err) BK_WARN_UNUSED;

@@ -225,29 +225,27 @@ out:
     return rc;
 }
 
-/* Appends len bytes to the notes scratch buffer, growing it. */
-static int notes_append(bk_store *store, size_t *used, const char *bytes, size_t len, bk_err *err)
+/* Makes room in the notes scratch buffer for `more` bytes past `used`, and a terminator. */
+static int notes_reserve(bk_store *store, size_t used, size_t more, bk_err *err)
 {
-    if (*used + len + 1 > store->cap_notes) {
-        size_t cap = store->cap_notes > 0 ? store->cap_notes : 4 * BK_OUTCOME_PAYLOAD_MAX;
-        while (cap < *used + len + 1) {
-            cap *= 2;
-        }
-        char *grown = realloc(store->notes, cap);
-        if (grown == NULL) {
-            return bk_err_set(err, BK_E_NOMEM, "realloc of %zu bytes of outcome lines", cap);
-        }
-        store->notes = grown;
-        store->cap_notes = cap;
+    if (used + more + 1 <= store->cap_notes) {
+        return BK_OK;
     }
-    memcpy(store->notes + *used, bytes, len);
-    *used += len;
-    store->notes[*used] = '\0';
+    size_t cap = store->cap_notes > 0 ? store->cap_notes : 4 * BK_OUTCOME_PAYLOAD_MAX;
+    while (cap < used + more + 1) {
+        cap *= 2;
+    }
+    char *grown = realloc(store->notes, cap);
+    if (grown == NULL) {
+        return bk_err_set(err, BK_E_NOMEM, "realloc of %zu bytes of outcome lines", cap);
+    }
+    store->notes = grown;
+    store->cap_notes = cap;
     return BK_OK;
 }
 
-/* Announces the batch's outcomes to every ingress, in payloads of whole lines under PostgreSQL's
- * NOTIFY limit, all sent by one statement. */
+/* Announces the batch's outcomes to every ingress, in payloads under PostgreSQL's NOTIFY limit
+ * (common/outcome.h), all sent by one statement. */
 static int notify_outcomes(bk_store *store, const bk_tier *tier, const bk_store_msg *msgs, size_t n, int64_t decided_ms,
                            bk_err *err)
 {
@@ -267,19 +265,13 @@ static int notify_outcomes(bk_store *store, const bk_tier *tier, const bk_store_
                         .has_customer = m->has_customer};
         memcpy(o.booking_id, m->booking_id, sizeof(o.booking_id));
         memcpy(o.customer, m->customer, sizeof(o.customer));
-        char line[BK_OUTCOME_LINE_MAX];
-        size_t len = 0;
-        rc = bk_outcome_format(&o, line, sizeof(line), &len, err);
-        if (rc == BK_OK && in_payload > 0 && in_payload + len > BK_OUTCOME_PAYLOAD_MAX) {
-            rc = notes_append(store, &used, "\n", 1, err); /* the empty line between payloads */
-            in_payload = 0;
-        }
+        rc = notes_reserve(store, used, BK_OUTCOME_LINE_MAX + 1, err);
         if (rc == BK_OK) {
-            rc = notes_append(store, &used, line, len, err);
-            in_payload += len;
+            rc = bk_outcome_append(&o, store->notes, store->cap_notes - 1, &used, &in_payload, err);
         }
     }
     if (rc == BK_OK && used > 0) {
+        store->notes[used] = '\0';
         const char *values[] = {store->notes};
         rc = run(store, "notify", 1, values, err);
     }

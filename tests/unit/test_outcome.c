@@ -128,6 +128,76 @@ static void test_format_appends_within_cap(void **state)
     assert_non_null(strstr(err.msg, ID_A));
 }
 
+/* A run of payloads: split on the empty line, every payload fits PostgreSQL's limit, ends no earlier
+ * than it must, and holds whole lines that give back every outcome in order. */
+static void test_append_payloads(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        size_t n_outcomes;
+        size_t customer_bytes; /* 0: no customer */
+    } cases[] = {
+        {"one outcome", 1, 0},
+        {"a batch that fits one payload", 60, 0},
+        {"a full batch of plain outcomes", 500, 0},
+        {"long customers", 200, 300},
+        {"customers of the longest escaped form", 40, 128},
+    };
+    for (size_t k = 0; k < N_ELEMS(cases); k++) {
+        size_t cap = cases[k].n_outcomes * (BK_OUTCOME_LINE_MAX + 1);
+        char *buf = malloc(cap + 1);
+        assert_non_null(buf);
+        size_t len = 0, in_payload = 0;
+        bk_err err;
+        bk_err_clear(&err);
+        bk_outcome o;
+        fill(&round_trip_cases[0], &o);
+        if (cases[k].customer_bytes > 0) {
+            /* Newlines escape to four bytes each: the longest line an outcome can have. */
+            memset(o.customer, cases[k].customer_bytes == 128 ? '\n' : 'x', cases[k].customer_bytes);
+            o.customer[cases[k].customer_bytes] = '\0';
+            o.has_customer = 1;
+        }
+        for (size_t i = 0; i < cases[k].n_outcomes; i++) {
+            o.quantity = (int32_t)(i % BK_MSG_QUANTITY_MAX + 1);
+            EXPECT_RC(cases[k].name, bk_outcome_append(&o, buf, cap, &len, &in_payload, &err), BK_OK, &err);
+        }
+        buf[len] = '\0';
+
+        size_t n_lines = 0, prev_payload = 0;
+        for (char *payload = buf; payload != NULL;) {
+            char *sep = strstr(payload, "\n\n");
+            size_t payload_len = sep != NULL ? (size_t)(sep - payload) + 1 : strlen(payload);
+            EXPECT_TRUE(cases[k].name, "a payload within the limit", payload_len <= BK_OUTCOME_PAYLOAD_MAX);
+            char *nl = NULL;
+            for (char *line = payload; line < payload + payload_len; line = nl + 1) {
+                nl = memchr(line, '\n', (size_t)(payload + payload_len - line));
+                assert_non_null(nl);
+                bk_outcome back;
+                EXPECT_RC(cases[k].name, bk_outcome_parse(line, (size_t)(nl - line), &back, &err), BK_OK, &err);
+                EXPECT_INT(cases[k].name, "outcomes in order", back.quantity, (int)(n_lines % BK_MSG_QUANTITY_MAX + 1));
+                if (line == payload && prev_payload > 0) {
+                    EXPECT_TRUE(cases[k].name, "the previous payload could not take this line",
+                                prev_payload + (size_t)(nl - line) + 1 > BK_OUTCOME_PAYLOAD_MAX);
+                }
+                n_lines++;
+            }
+            prev_payload = payload_len;
+            payload = sep != NULL ? sep + 2 : NULL;
+        }
+        EXPECT_INT(cases[k].name, "lines", n_lines, cases[k].n_outcomes);
+
+        /* No room: nothing changes. */
+        size_t full = len, full_payload = in_payload;
+        EXPECT_INT(cases[k].name, "append past cap", bk_outcome_append(&o, buf, len + 10, &len, &in_payload, &err),
+                   BK_E_TOOBIG);
+        EXPECT_INT(cases[k].name, "len unchanged", len, full);
+        EXPECT_INT(cases[k].name, "payload length unchanged", in_payload, full_payload);
+        free(buf);
+    }
+}
+
 static void test_parse_refuses(void **state)
 {
     (void)state;
@@ -178,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_format_exact),
         cmocka_unit_test(test_format_appends_within_cap),
+        cmocka_unit_test(test_append_payloads),
         cmocka_unit_test(test_parse_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
