@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/msg.h"
 #include "common/req.h"
+#include "ingress/edge.h"
 #include "ingress/files.h"
 #include "ingress/health.h"
 #include "ingress/limits.h"
@@ -76,6 +77,9 @@ typedef struct request {
     int body_too_big;
     char body[BK_REQ_BODY_MAX];
 } request;
+
+/* The *req_cls of a request whose line was answered before its headers arrived. */
+static request refused_line;
 
 static bk_db *thread_db(bk_http *http)
 {
@@ -454,6 +458,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     request *req = *req_cls;
     enum MHD_Result ret = MHD_YES;
 
+    if (req == &refused_line) {
+        return MHD_NO; /* answered by on_request_line: close */
+    }
     if (req == NULL) {
         req = calloc(1, sizeof(*req));
         if (req == NULL) {
@@ -467,6 +474,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         req->limits = info != NULL ? info->socket_context : NULL;
         *req_cls = req;
+        bk_edge_head head;
+        bk_edge_measure(conn, method, url, &head);
+        unsigned refusal = bk_edge_head_refusal(&head, (size_t)http->cfg->http_conn_memory);
+        if (refusal != 0) {
+            req->reply.status = refusal;
+            bk_edge_answer(conn, refusal);
+            return MHD_NO;
+        }
         /* Only a booking's headers are judged before its body: refusing it then (and closing the
          * connection) spares reading a body we would throw away. Anything else is answered on
          * the next call, since libmicrohttpd closes a connection answered on the first one. */
@@ -496,13 +511,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return req->route == BK_STATS_BOOK ? handle_book(http, req) : handle_bodiless(http, req, url);
 }
 
+/* Called with the raw request target as soon as the request line is read, before libmicrohttpd
+ * parses its query string into the pool; what it returns becomes the request's *req_cls. A target
+ * over half the pool is answered 414 here: later may be too late (see ingress/edge.h). */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    bk_http *http = cls;
+    if (strlen(uri) <= (size_t)http->cfg->http_conn_memory / 2) {
+        return NULL;
+    }
+    bk_stats_request(http->stats, BK_STATS_UNKNOWN, 414, 0.0);
+    bk_edge_answer(conn, 414);
+    return &refused_line;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode toe)
 {
     (void)conn;
     (void)toe;
     bk_http *http = cls;
     request *req = *req_cls;
-    if (req != NULL) {
+    if (req != NULL && req != &refused_line) {
         bk_stats_request(http->stats, req->route, req->reply.status,
                          (double)(bk_clock_mono_us() - req->started_us) / 1e6);
         bk_limits_busy(http->limits, req->limits, 0); /* the next request's deadline starts now */
@@ -592,7 +621,7 @@ bk_http *bk_http_new(const bk_cfg *cfg, const bk_id_key *key, bk_err *err)
         (unsigned)cfg->http_max_conns + HARD_LIMIT_MARGIN, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->http_conn_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)cfg->http_conn_memory, MHD_OPTION_NOTIFY_CONNECTION, on_connection, http, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, http, MHD_OPTION_END);
+        on_completed, http, MHD_OPTION_URI_LOG_CALLBACK, on_request_line, http, MHD_OPTION_END);
     if (http->daemon == NULL) {
         bk_err_set(err, BK_E_IO, "MHD_start_daemon failed on %s:%d", cfg->http_addr, cfg->http_port);
         goto fail;
