@@ -45,13 +45,9 @@ bk_load_env() {
     BK_PROFILE=$profile
     BK_PG_DSN=postgresql://booking:booking@127.0.0.1:$BK_PG_PORT/booking
     BK_KAFKA_BROKERS=127.0.0.1:$BK_KAFKA_PORT
-    if [[ -z ${BK_STATIC_DIR-} ]]; then
-        if [[ -d $BK_REPO/frontend/dist ]]; then
-            BK_STATIC_DIR=$BK_REPO/frontend/dist
-        else
-            BK_STATIC_DIR=$BK_REPO/frontend/public
-        fi
-    fi
+    # The build makes frontend/dist; it is chosen here even before it exists, so a first run
+    # serves the app it is about to build.
+    BK_STATIC_DIR=${BK_STATIC_DIR:-$BK_REPO/frontend/dist}
     export BK_REPO BK_PROFILE BK_STATE_DIR BK_PG_PORT BK_KAFKA_PORT BK_KAFKA_CONTROLLER_PORT \
         BK_HTTP_PORT BK_BIN_DIR BK_PG_DSN BK_KAFKA_BROKERS BK_STATIC_DIR BK_KAFKA_LIBS BK_VENV
 

@@ -3,14 +3,17 @@
 # database "booking", and the forward-only migrations in sql/. Debian's system cluster (port 5432)
 # is never touched.
 
-# PostgreSQL refuses to run as root, so as root every server-side command runs as the "postgres"
-# OS user that Debian's package creates; as any other user the cluster simply belongs to that user.
+# PostgreSQL refuses to run as root. As root, every server-side command therefore runs in a user
+# namespace of its own, where root appears as the unprivileged "postgres" OS user (Debian's package
+# creates it) while keeping root's access outside: the cluster stays in the state folder, owned by
+# the caller, wherever the repository was cloned — a mode-700 home folder included — and no
+# permission of the caller's folders is loosened. Peer authentication on the private socket sees
+# "postgres", the cluster's superuser. As any other user the cluster simply belongs to that user.
 readonly PG_OS_USER=postgres
 
 as_pg() {
     if ((EUID == 0)); then
-        # cd / : the postgres user may not be allowed into the caller's working directory.
-        (cd / && runuser -u "$PG_OS_USER" -- "$@")
+        unshare --user --map-user="$PG_OS_USER" --map-group="$PG_OS_USER" -- "$@"
     else
         "$@"
     fi
@@ -88,13 +91,11 @@ pg_prepare_dirs() {
     mkdir -p "$BK_STATE_DIR" "$LOG_DIR" "$PG_DATA" "$PG_SOCK"
     touch "$(pg_log)"
     if ((EUID == 0)); then
-        chmod a+x "$BK_STATE_DIR"
-        chown "$PG_OS_USER:" "$PG_DATA" "$PG_SOCK" "$(pg_log)"
-        if ! as_pg test -w "$PG_DATA"; then
-            die "the '$PG_OS_USER' OS user cannot reach $PG_DATA (a parent folder is not searchable," \
-                "e.g. /root is mode 700). Set BK_STATE_DIR to a folder under /var/tmp or /srv, or" \
-                "grant search permission, e.g. 'chmod o+x /root'."
-        fi
+        as_pg true || die "cannot create a user namespace (unshare --user) to run PostgreSQL, which" \
+            "refuses to run as root; run ./bk as an ordinary user instead"
+        # A cluster made by an earlier version of this script belongs to the real postgres user,
+        # which the namespace does not map: hand it back to its owner, root.
+        [[ $(stat -c %u "$PG_DATA") == 0 ]] || chown -R 0:0 "$PG_DATA" "$PG_SOCK" "$(pg_log)"
     fi
     chmod 700 "$PG_DATA" "$PG_SOCK"
 }

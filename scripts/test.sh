@@ -65,6 +65,7 @@ bk_test() {
     stage "docker-compose config" test_compose
     stage "unit tests" ctest --test-dir "$BK_REPO/build" --output-on-failure
     stage "fuzz (30 s per harness)" "$BK_REPO/tests/fuzz/run.sh" 30
+    stage "first run (./bk run, clean clone)" "$BK_REPO/tests/firstrun/run.sh"
 
     # From here on the test profile: state in .state/test, ports 54339/19192/19193/18080.
     bk_load_env test
