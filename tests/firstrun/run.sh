@@ -32,7 +32,7 @@ finish() {
     if [[ -x $clone/bk ]]; then
         "${run_env[@]}" "$clone/bk" stop >>"$run_log" 2>&1 || warn "./bk stop in the clone failed"
     fi
-    [[ -n $run_pid ]] && wait "$run_pid" 2>/dev/null
+    [[ -z $run_pid ]] || wait "$run_pid" 2>/dev/null || true
     if ((rc != 0)); then
         log_tail "$run_log" 60
     fi
