@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define RECENT_SLOTS    (1 << 18) /* ~20 MB: seconds of decisions at the highest rates we measured */
 #define RECENT_TRUST_MS 2000      /* how long "pending" from memory is believed without the database */
@@ -407,6 +408,36 @@ static enum MHD_Result handle_resumed(request *req)
     }
 }
 
+#define MAX_FORWARDED 8 /* X-Forwarded-For headers read per request: the last ones */
+
+typedef struct forwarded {
+    const char *values[MAX_FORWARDED];
+    size_t n;
+} forwarded;
+
+static enum MHD_Result collect_forwarded(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    forwarded *f = cls;
+    if (value != NULL && strcasecmp(key, "X-Forwarded-For") == 0) {
+        if (f->n == MAX_FORWARDED) { /* the rightmost count: drop the oldest */
+            memmove(f->values, f->values + 1, (MAX_FORWARDED - 1) * sizeof(f->values[0]));
+            f->n--;
+        }
+        f->values[f->n++] = value;
+    }
+    return MHD_YES;
+}
+
+/* Who sent the request: the peer, or behind a configured proxy the client it names. */
+static uint32_t client_of(bk_http *http, request *req)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    forwarded f = {.n = 0};
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_forwarded, &f);
+    return bk_limits_client(http->limits, info != NULL ? info->client_addr : NULL, f.values, f.n);
+}
+
 /* Everything decided from the request line and headers alone. Returns 1 with *ret set when it
  * answered, 0 when the request proceeds. */
 static int check_headers(request *req, const char *url, const char *method, enum MHD_Result *ret)
@@ -427,8 +458,11 @@ static int check_headers(request *req, const char *url, const char *method, enum
         *ret = bk_reply_preflight(req->conn, &req->reply);
         return 1;
     }
-    /* A file path is only known if it is the app's root: POST /anything-else is 404, not 405. */
-    if (req->route == BK_STATS_UNKNOWN || (req->route == BK_STATS_STATIC && !is_get(method) && strcmp(url, "/") != 0)) {
+    uint32_t client = client_of(http, req);
+    /* A file path is only known if it is the app's root: POST /anything-else is 404, not 405.
+     * /metrics does not exist for a client outside BK_METRICS_ALLOW. */
+    if (req->route == BK_STATS_UNKNOWN || (req->route == BK_STATS_STATIC && !is_get(method) && strcmp(url, "/") != 0) ||
+        (req->route == BK_STATS_METRICS && !bk_limits_metrics_allowed(http->limits, client))) {
         *ret = bk_reply_error(req->conn, &req->reply, 404, "not found", NULL);
         return 1;
     }
@@ -437,8 +471,7 @@ static int check_headers(request *req, const char *url, const char *method, enum
         return 1;
     }
     if (api) {
-        const union MHD_ConnectionInfo *info = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        int retry_after = bk_limits_take(http->limits, info != NULL ? info->client_addr : NULL);
+        int retry_after = bk_limits_take(http->limits, client);
         if (retry_after > 0) {
             *ret = bk_reply_limited(req->conn, &req->reply, 429, retry_after);
             return 1;
