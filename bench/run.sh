@@ -82,6 +82,8 @@ export BK_KAFKA_PORT=${BK_BENCH_KAFKA_PORT:-19492}
 export BK_KAFKA_CONTROLLER_PORT=${BK_BENCH_KAFKA_CONTROLLER_PORT:-19493}
 export BK_HTTP_PORT=${BK_BENCH_HTTP_PORT:-18200}
 export BK_BIN_DIR=${BK_BENCH_BIN_DIR:-$BK_REPO/build/bin}
+# The load comes from 127.0.0.1, which is a client like any other: no per-client limits here.
+export BK_RATE_PER_S=0 BK_CONNS_PER_CLIENT=0
 # The Kafka jars are a download, shared with the dev profile (.state/kafka/libs) when present.
 if [[ -z ${BK_KAFKA_LIBS-} && -f $BK_REPO/.state/kafka/libs/.bk-stamp ]]; then
     export BK_KAFKA_LIBS=$BK_REPO/.state/kafka/libs

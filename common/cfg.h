@@ -16,13 +16,15 @@ typedef struct bk_cfg {
     char static_dir[512];
     int tickets_cache_ms;
     int max_quantity;
-    /* ingress: abuse limits (clients in trusted_nets are exempt) */
+    /* ingress: abuse limits (no client is exempt; see ingress/limits.h) */
     int rate_per_s; /* 0: no rate limit */
     int rate_burst;
     int conns_per_client; /* 0: no cap */
     int request_timeout_s;
     int http_conn_memory;
-    char trusted_nets[256];
+    int client_slots;          /* clients tracked at once (rounded up to a power of two) */
+    char trusted_proxies[256]; /* X-Forwarded-For is believed only from these peers */
+    char metrics_allow[256];   /* clients that may read the ingress's /metrics */
     char cors_origins[512];
     /* Kafka */
     char kafka_brokers[512];
@@ -34,6 +36,7 @@ typedef struct bk_cfg {
     int batch_max;
     int batch_wait_ms;
     int metrics_port; /* 0: no metrics endpoint */
+    char metrics_addr[64];
     /* both */
     char pg_dsn[1024];
     char id_secret[257];

@@ -1,7 +1,6 @@
 /* Booking id generation and verification: HMAC-SHA256 tags over a nonce, base64url text. */
 #include "common/id.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -41,24 +40,24 @@ void bk_id_key_free(bk_id_key *key)
     key->hmac = NULL;
 }
 
-/* HMAC-SHA256(secret, label || data), the first out_len bytes. */
-static void mac(const bk_id_key *key, const char *label, const void *data, size_t len, uint8_t *out, size_t out_len)
+/* HMAC-SHA256(secret, label || NUL || data), the first out_len bytes. Only an allocation can fail
+ * here; then out is left alone and the caller must not use it. */
+static int mac(const bk_id_key *key, const char *label, const void *data, size_t len, uint8_t *out, size_t out_len,
+               bk_err *err)
 {
-    uint8_t msg[8 + 2 * BK_ID_SECRET_MAX];
-    size_t label_len = strlen(label) + 1; /* the NUL separates label from data */
-    assert(label_len + len <= sizeof(msg));
-    memcpy(msg, label, label_len);
-    memcpy(msg + label_len, data, len);
     uint8_t digest[EVP_MAX_MD_SIZE];
     size_t digest_len = 0;
     EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(key->hmac);
-    /* Only an allocation can fail here; an all-zero tag then never matches a real one. */
-    if (ctx == NULL || EVP_MAC_update(ctx, msg, label_len + len) != 1 ||
-        EVP_MAC_final(ctx, digest, &digest_len, sizeof(digest)) != 1) {
-        memset(digest, 0, sizeof(digest));
-    }
+    /* The NUL separates label from data. */
+    int ok = ctx != NULL && EVP_MAC_update(ctx, (const unsigned char *)label, strlen(label) + 1) == 1 &&
+             EVP_MAC_update(ctx, data, len) == 1 && EVP_MAC_final(ctx, digest, &digest_len, sizeof(digest)) == 1 &&
+             digest_len >= out_len;
     EVP_MAC_CTX_free(ctx);
+    if (!ok) {
+        return bk_err_set(err, BK_E_NOMEM, "HMAC-SHA256 failed in OpenSSL, label=%s", label);
+    }
     memcpy(out, digest, out_len);
+    return BK_OK;
 }
 
 static void encode(const uint8_t raw[RAW_LEN], char *out)
@@ -80,12 +79,16 @@ static int sextet(char c)
     return p != NULL ? (int)(p - b64url) : -1;
 }
 
-void bk_id_make(const bk_id_key *key, const uint8_t nonce[BK_ID_NONCE_LEN], char *out)
+int bk_id_make(const bk_id_key *key, const uint8_t nonce[BK_ID_NONCE_LEN], char *out, bk_err *err)
 {
     uint8_t raw[RAW_LEN];
     memcpy(raw, nonce, BK_ID_NONCE_LEN);
-    mac(key, "tag", nonce, BK_ID_NONCE_LEN, raw + BK_ID_NONCE_LEN, TAG_LEN);
-    encode(raw, out);
+    out[0] = '\0';
+    int rc = mac(key, "tag", nonce, BK_ID_NONCE_LEN, raw + BK_ID_NONCE_LEN, TAG_LEN, err);
+    if (rc == BK_OK) {
+        encode(raw, out);
+    }
+    return rc;
 }
 
 int bk_id_random(const bk_id_key *key, char *out, bk_err *err)
@@ -94,15 +97,31 @@ int bk_id_random(const bk_id_key *key, char *out, bk_err *err)
     if (getrandom(nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce)) {
         return bk_err_set(err, BK_E_IO, "getrandom failed: errno=%d", errno);
     }
-    bk_id_make(key, nonce, out);
-    return BK_OK;
+    return bk_id_make(key, nonce, out, err);
 }
 
-void bk_id_from_idem_key(const bk_id_key *key, const char *idem_key, char *out)
+int bk_id_from_idem_key(const bk_id_key *key, const char *idem_key, char *out, bk_err *err)
 {
     uint8_t nonce[BK_ID_NONCE_LEN];
-    mac(key, "idem", idem_key, strlen(idem_key), nonce, sizeof(nonce));
-    bk_id_make(key, nonce, out);
+    out[0] = '\0';
+    int rc = mac(key, "idem", idem_key, strlen(idem_key), nonce, sizeof(nonce), err);
+    return rc == BK_OK ? bk_id_make(key, nonce, out, err) : rc;
+}
+
+int bk_id_digest(const bk_id_key *key, const void *data, size_t len, char *out, bk_err *err)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t digest[BK_ID_DIGEST_LEN / 2];
+    out[0] = '\0';
+    int rc = mac(key, "digest", data, len, digest, sizeof(digest), err);
+    for (size_t k = 0; rc == BK_OK && k < sizeof(digest); k++) {
+        out[2 * k] = hex[digest[k] >> 4];
+        out[2 * k + 1] = hex[digest[k] & 15];
+    }
+    if (rc == BK_OK) {
+        out[BK_ID_DIGEST_LEN] = '\0';
+    }
+    return rc;
 }
 
 uint32_t bk_id_hash(const char *id)
@@ -141,7 +160,9 @@ int bk_id_check(const bk_id_key *key, const char *id, size_t len)
         raw[3 * g + 2] = (uint8_t)v;
     }
     uint8_t tag[TAG_LEN];
-    mac(key, "tag", raw, BK_ID_NONCE_LEN, tag, TAG_LEN);
+    if (mac(key, "tag", raw, BK_ID_NONCE_LEN, tag, TAG_LEN, NULL) != BK_OK) {
+        return BK_E_NOMEM; /* no tag to compare with: accept nothing */
+    }
     /* Constant time: a forger learns nothing from how long the answer takes. */
     return CRYPTO_memcmp(tag, raw + BK_ID_NONCE_LEN, TAG_LEN) == 0 ? BK_OK : BK_E_NOTFOUND;
 }

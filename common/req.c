@@ -100,15 +100,15 @@ int bk_req_parse_book(const char *body, size_t len, int max_quantity, bk_book_re
 int bk_req_check_idem_key(const char *key, bk_err *err)
 {
     size_t len = strlen(key);
-    int ok = len >= 1 && len <= BK_REQ_IDEM_KEY_MAX;
+    int ok = len >= BK_REQ_IDEM_KEY_MIN && len <= BK_REQ_IDEM_KEY_MAX;
     for (size_t k = 0; ok && k < len; k++) {
         char c = key[k];
         ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
     }
     if (!ok) {
         return bk_err_set_field(err, BK_E_INVAL, "Idempotency-Key",
-                                "Idempotency-Key must be 1 to %d characters of A-Z, a-z, 0-9, _ and -",
-                                BK_REQ_IDEM_KEY_MAX);
+                                "Idempotency-Key must be %d to %d characters of A-Z, a-z, 0-9, _ and -",
+                                BK_REQ_IDEM_KEY_MIN, BK_REQ_IDEM_KEY_MAX);
     }
     return BK_OK;
 }

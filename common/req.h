@@ -1,4 +1,4 @@
-/* Validation of what clients send (SPEC §2): the POST /book body, the Idempotency-Key header,
+/* Validation of what clients send (docs/api.md): the POST /book body, the Idempotency-Key header,
  * the ?wait parameter and the Content-Type. Pure functions; every failure is BK_E_INVAL (or
  * BK_E_TOOBIG) with a sentence for the client in err->msg and the field at fault in err->field. */
 #ifndef BK_COMMON_REQ_H
@@ -12,6 +12,7 @@
 #define BK_REQ_BODY_MAX       4096 /* bytes; larger bodies get 413 */
 #define BK_REQ_CUSTOMER_MAX   128  /* characters (code points), not bytes */
 #define BK_REQ_CUSTOMER_BYTES 512  /* 128 characters of at most 4 UTF-8 bytes */
+#define BK_REQ_IDEM_KEY_MIN   8    /* a shorter key is guessed too easily: it names, and reads, a booking */
 #define BK_REQ_IDEM_KEY_MAX   64
 #define BK_REQ_WAIT_MAX_MS    5000
 
@@ -27,7 +28,7 @@ typedef struct bk_book_req {
  * no control characters). Unknown fields are ignored. */
 int bk_req_parse_book(const char *body, size_t len, int max_quantity, bk_book_req *out, bk_err *err) BK_WARN_UNUSED;
 
-/* Checks an Idempotency-Key header value: 1..64 characters of [A-Za-z0-9_-]. */
+/* Checks an Idempotency-Key header value: 8..64 characters of [A-Za-z0-9_-]. */
 int bk_req_check_idem_key(const char *key, bk_err *err) BK_WARN_UNUSED;
 
 /* Parses ?wait=MS: NULL means 0; otherwise decimal digits only, 0..5000. */

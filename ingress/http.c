@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/msg.h"
 #include "common/req.h"
+#include "ingress/claim.h"
 #include "ingress/edge.h"
 #include "ingress/files.h"
 #include "ingress/health.h"
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define RECENT_SLOTS    (1 << 18) /* ~20 MB: seconds of decisions at the highest rates we measured */
 #define RECENT_TRUST_MS 2000      /* how long "pending" from memory is believed without the database */
@@ -45,6 +47,7 @@ struct bk_http {
     bk_recent *recent;
     bk_stats *stats;
     bk_limits *limits;
+    bk_claims *claims;
     char cors[8][128]; /* BK_CORS_ORIGINS, split */
     int n_cors;
     pthread_key_t db_key; /* each HTTP thread's own bk_db */
@@ -166,7 +169,8 @@ static void on_published(void *opaque, int ok, const char *reason)
         return;
     }
     bk_log_debug("event=booking_accepted booking=%s tier=%s quantity=%d", b->booking_id, b->tier->code, b->quantity);
-    bk_recent_put_pending(http->recent, b->booking_id, b->tier, b->quantity, req->accepted_ms);
+    bk_recent_put_pending(http->recent, b->booking_id, b->tier, b->quantity,
+                          b->customer[0] != '\0' ? b->customer : NULL, req->accepted_ms);
     if (req->wait_ms > 0) {
         watch_outcome(http, req, O_ACCEPTED);
     } else {
@@ -195,6 +199,68 @@ static enum MHD_Result wait_for_outcome(bk_http *http, request *req, outcome oth
     return MHD_YES;
 }
 
+/* A request with an Idempotency-Key: the key's first request, a retry of it, or another request
+ * (docs/api.md "Idempotency-Key"). Memory answers first where it can tell: an outcome, or this
+ * ingress's own acceptance of the key a moment ago; otherwise the claim in PostgreSQL decides.
+ * Returns 1 with *ret set when it answered, 0 when the request is to be published (first, or a
+ * retry of a booking not decided yet: publishing again is safe, the processor keeps one). */
+static int check_key(bk_http *http, request *req, const bk_book_req *book, const char *key, enum MHD_Result *ret)
+{
+    static const char other[] = "this Idempotency-Key was used for another request; send a new key with a new request";
+    bk_err err;
+    bk_err_clear(&err);
+    bk_booking *b = &req->booking;
+    if (bk_req_check_idem_key(key, &err) != BK_OK) {
+        *ret = bk_reply_error(req->conn, &req->reply, 400, err.msg, err.field);
+        return 1;
+    }
+    if (bk_id_from_idem_key(http->key, key, b->booking_id, &err) != BK_OK) {
+        bk_log_error("event=id_failed msg=\"%s\"", err.msg);
+        *ret = bk_reply_error(req->conn, &req->reply, 503, "cannot accept bookings right now", NULL);
+        return 1;
+    }
+    bk_booking known;
+    bk_recent_state state = bk_recent_get(http->recent, b->booking_id, &known);
+    if (state == BK_RECENT_FINAL || state == BK_RECENT_PENDING) {
+        if (!bk_claim_matches(book, &known)) {
+            *ret = bk_reply_error(req->conn, &req->reply, 422, other, "Idempotency-Key");
+        } else if (state == BK_RECENT_FINAL) {
+            *ret = bk_reply_booking(req->conn, &req->reply, &known);
+        } else {
+            *b = known;
+            *ret = req->wait_ms > 0 ? wait_for_outcome(http, req, O_ACCEPTED)
+                                    : bk_reply_accepted(req->conn, &req->reply, b);
+        }
+        return 1;
+    }
+
+    char fingerprint[BK_ID_DIGEST_LEN + 1];
+    bk_claim_verdict verdict = BK_CLAIM_OTHER;
+    if (bk_claim_fingerprint(http->key, book, fingerprint, &err) != BK_OK ||
+        bk_claims_claim(http->claims, b->booking_id, fingerprint, &verdict, &err) != BK_OK) {
+        /* Without the claim a retry cannot be told from another request: promise nothing. */
+        bk_log_warn("event=claim_failed booking=%s msg=\"%s\"", b->booking_id, err.msg);
+        *ret = bk_reply_error(req->conn, &req->reply, 503, "cannot check the Idempotency-Key right now, retry shortly",
+                              NULL);
+        return 1;
+    }
+    if (verdict == BK_CLAIM_OTHER) {
+        *ret = bk_reply_error(req->conn, &req->reply, 422, other, "Idempotency-Key");
+        return 1;
+    }
+    int found = 0;
+    if (verdict == BK_CLAIM_SAME && bk_lookup_booking(thread_db(http), b->booking_id, &known, &found, &err) != BK_OK) {
+        found = 0; /* not known to be decided: publishing again is safe, and the 202 true */
+    }
+    if (found) {
+        /* A booking the claim did not cover (made before claims existed) is compared as it is. */
+        *ret = bk_claim_matches(book, &known) ? bk_reply_booking(req->conn, &req->reply, &known)
+                                              : bk_reply_error(req->conn, &req->reply, 422, other, "Idempotency-Key");
+        return 1;
+    }
+    return 0;
+}
+
 static enum MHD_Result handle_book(bk_http *http, request *req)
 {
     bk_err err;
@@ -209,27 +275,11 @@ static enum MHD_Result handle_book(bk_http *http, request *req)
 
     bk_booking *b = &req->booking;
     const char *key = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Idempotency-Key");
+    enum MHD_Result ret = MHD_YES;
     if (key != NULL) {
-        if (bk_req_check_idem_key(key, &err) != BK_OK) {
-            return bk_reply_error(req->conn, &req->reply, 400, err.msg, err.field);
+        if (check_key(http, req, &book, key, &ret)) {
+            return ret;
         }
-        bk_id_from_idem_key(http->key, key, b->booking_id);
-        /* A retry: answer with what the first request started. A database that cannot be read
-         * is no reason to refuse; publishing again is safe, the processor keeps the first. */
-        bk_recent_state known = bk_recent_get(http->recent, b->booking_id, b);
-        int found = known == BK_RECENT_FINAL;
-        if (known != BK_RECENT_FINAL && known != BK_RECENT_PENDING &&
-            bk_lookup_booking(thread_db(http), b->booking_id, b, &found, &err) != BK_OK) {
-            found = 0;
-        }
-        if (found) {
-            return bk_reply_booking(req->conn, &req->reply, b);
-        }
-        if (known != BK_RECENT_MISS) {
-            return req->wait_ms > 0 ? wait_for_outcome(http, req, O_ACCEPTED)
-                                    : bk_reply_accepted(req->conn, &req->reply, b);
-        }
-        bk_err_clear(&err);
     } else if (bk_id_random(http->key, b->booking_id, &err) != BK_OK) {
         bk_log_error("event=id_failed msg=\"%s\"", err.msg);
         return bk_reply_error(req->conn, &req->reply, 503, "cannot accept bookings right now", NULL);
@@ -249,6 +299,7 @@ static enum MHD_Result handle_book(bk_http *http, request *req)
     b->tier = book.tier;
     b->quantity = book.quantity;
     b->amount_cents = (int64_t)book.quantity * book.tier->price_cents;
+    memcpy(b->customer, book.customer, sizeof(b->customer)); /* "" when none */
     bk_clock_format(msg.accepted_at_ms, b->created_at, sizeof(b->created_at));
 
     char payload[BK_MSG_MAX];
@@ -273,6 +324,9 @@ static enum MHD_Result handle_booking(bk_http *http, request *req, const char *u
     int rc = bk_id_check(http->key, id, strlen(id));
     if (rc == BK_E_INVAL) {
         return bk_reply_error(req->conn, &req->reply, 400, "malformed booking id", NULL);
+    }
+    if (rc == BK_E_NOMEM) { /* the tag could not be computed: neither valid nor forged */
+        return bk_reply_error(req->conn, &req->reply, 503, "booking status unavailable, retry shortly", NULL);
     }
     if (rc != BK_OK) {
         return bk_reply_error(req->conn, &req->reply, 404, "no such booking", NULL);
@@ -358,6 +412,36 @@ static enum MHD_Result handle_resumed(request *req)
     }
 }
 
+#define MAX_FORWARDED 8 /* X-Forwarded-For headers read per request: the last ones */
+
+typedef struct forwarded {
+    const char *values[MAX_FORWARDED];
+    size_t n;
+} forwarded;
+
+static enum MHD_Result collect_forwarded(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    forwarded *f = cls;
+    if (value != NULL && strcasecmp(key, "X-Forwarded-For") == 0) {
+        if (f->n == MAX_FORWARDED) { /* the rightmost count: drop the oldest */
+            memmove(f->values, f->values + 1, (MAX_FORWARDED - 1) * sizeof(f->values[0]));
+            f->n--;
+        }
+        f->values[f->n++] = value;
+    }
+    return MHD_YES;
+}
+
+/* Who sent the request: the peer, or behind a configured proxy the client it names. */
+static uint32_t client_of(bk_http *http, request *req)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    forwarded f = {.n = 0};
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_forwarded, &f);
+    return bk_limits_client(http->limits, info != NULL ? info->client_addr : NULL, f.values, f.n);
+}
+
 /* Everything decided from the request line and headers alone. Returns 1 with *ret set when it
  * answered, 0 when the request proceeds. */
 static int check_headers(request *req, const char *url, const char *method, enum MHD_Result *ret)
@@ -378,8 +462,11 @@ static int check_headers(request *req, const char *url, const char *method, enum
         *ret = bk_reply_preflight(req->conn, &req->reply);
         return 1;
     }
-    /* A file path is only known if it is the app's root: POST /anything-else is 404, not 405. */
-    if (req->route == BK_STATS_UNKNOWN || (req->route == BK_STATS_STATIC && !is_get(method) && strcmp(url, "/") != 0)) {
+    uint32_t client = client_of(http, req);
+    /* A file path is only known if it is the app's root: POST /anything-else is 404, not 405.
+     * /metrics does not exist for a client outside BK_METRICS_ALLOW. */
+    if (req->route == BK_STATS_UNKNOWN || (req->route == BK_STATS_STATIC && !is_get(method) && strcmp(url, "/") != 0) ||
+        (req->route == BK_STATS_METRICS && !bk_limits_metrics_allowed(http->limits, client))) {
         *ret = bk_reply_error(req->conn, &req->reply, 404, "not found", NULL);
         return 1;
     }
@@ -388,8 +475,7 @@ static int check_headers(request *req, const char *url, const char *method, enum
         return 1;
     }
     if (api) {
-        const union MHD_ConnectionInfo *info = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        int retry_after = bk_limits_take(http->limits, info != NULL ? info->client_addr : NULL);
+        int retry_after = bk_limits_take(http->limits, client);
         if (retry_after > 0) {
             *ret = bk_reply_limited(req->conn, &req->reply, 429, retry_after);
             return 1;
@@ -593,7 +679,7 @@ bk_http *bk_http_new(const bk_cfg *cfg, const bk_id_key *key, bk_err *err)
         goto fail;
     }
     http->limits = bk_limits_new(cfg, err);
-    if (http->limits == NULL) {
+    if (http->limits == NULL || (http->claims = bk_claims_new(cfg->pg_dsn, err)) == NULL) {
         goto fail;
     }
     char origins[sizeof(cfg->cors_origins)];
@@ -664,6 +750,7 @@ void bk_http_free(bk_http *http)
     bk_recent_free(http->recent);
     bk_stats_free(http->stats);
     bk_limits_free(http->limits); /* after MHD_stop_daemon: its connections are all closed */
+    bk_claims_free(http->claims); /* after MHD_stop_daemon: no thread claims any more */
     if (http->db_key_created) {
         pthread_key_delete(http->db_key);
     }

@@ -1,5 +1,6 @@
-/* Per-client state lives in a fixed open-addressing table keyed by IPv4 address; connections
- * are a list the deadline thread walks. One mutex guards both: every operation is a few loads. */
+/* Per-client state lives in a fixed open-addressing table keyed by IPv4 address, plus one shared
+ * overflow slot; connections are a list the deadline thread walks. One mutex guards both: every
+ * operation is a few loads. */
 #include "ingress/limits.h"
 
 #include "common/clock.h"
@@ -16,36 +17,42 @@
 #include <string.h>
 #include <time.h>
 
-#define N_CLIENTS      (1 << 16)
-#define PROBES         16
-#define IDLE_CLIENT_MS 60000 /* a client with no connection, unseen this long, frees its slot */
-#define SWEEP_MS       250
-#define MAX_TRUSTED    16
+#define PROBES   16 /* slots a client may use: a neighbourhood of the table */
+#define SWEEP_MS 250
+#define MAX_NETS 16
 
-typedef struct client {
+typedef struct entry {
     uint32_t addr; /* network order */
     int used;
-    int n_conns;
+    int n_conns; /* a slot with connections is never given to another client */
     int64_t seen_ms;
     bk_rate bucket;
-} client;
+} entry;
 
 struct bk_limits_conn {
     int fd;
     uint32_t addr;
-    int tracked; /* counted in a client slot */
+    entry *slot; /* counted here; NULL: not counted (a configured proxy) */
     int busy;
     int cut;
     int64_t since_ms;
     bk_limits_conn *prev, *next;
 };
 
+typedef struct nets {
+    uint32_t net[MAX_NETS], mask[MAX_NETS]; /* network order */
+    int n;
+} nets;
+
 struct bk_limits {
     const bk_cfg *cfg;
-    uint32_t trusted_net[MAX_TRUSTED], trusted_mask[MAX_TRUSTED];
-    int n_trusted;
+    nets proxies;
+    nets metrics;
     pthread_mutex_t lock;
-    client *clients;
+    entry *clients;
+    uint32_t mask;  /* slots - 1 */
+    int shift;      /* 32 - log2(slots): the hash's top bits pick the home slot */
+    entry overflow; /* shared by clients that find every slot they may use holding connections */
     bk_limits_conn *conns;
     size_t n_open;
     size_t n_peak;
@@ -54,7 +61,7 @@ struct bk_limits {
     atomic_int stop;
 };
 
-static int parse_nets(bk_limits *limits, const char *list, bk_err *err)
+static int parse_nets(nets *out, const char *name, const char *list, bk_err *err)
 {
     char copy[256];
     snprintf(copy, sizeof(copy), "%s", list);
@@ -64,54 +71,67 @@ static int parse_nets(bk_limits *limits, const char *list, bk_err *err)
         int bits = 32;
         if (slash != NULL) {
             *slash = '\0';
-            bits = atoi(slash + 1);
+            char *end = NULL;
+            long v = strtol(slash + 1, &end, 10);
+            bits = end != slash + 1 && *end == '\0' && v >= 0 && v <= 32 ? (int)v : -1;
         }
         struct in_addr net;
-        if (limits->n_trusted == MAX_TRUSTED || inet_pton(AF_INET, item, &net) != 1 || bits < 0 || bits > 32) {
-            return bk_err_set(err, BK_E_INVAL, "BK_TRUSTED_NETS: %s is not an IPv4 CIDR (at most %d)", item,
-                              MAX_TRUSTED);
+        if (out->n == MAX_NETS || inet_pton(AF_INET, item, &net) != 1 || bits < 0) {
+            return bk_err_set(err, BK_E_INVAL, "%s: %s is not an IPv4 CIDR (at most %d)", name, item, MAX_NETS);
         }
         uint32_t mask = bits == 0 ? 0 : htonl(~(uint32_t)0 << (32 - bits));
-        limits->trusted_net[limits->n_trusted] = net.s_addr & mask;
-        limits->trusted_mask[limits->n_trusted++] = mask;
+        out->net[out->n] = net.s_addr & mask;
+        out->mask[out->n++] = mask;
     }
     return BK_OK;
 }
 
-/* The client's IPv4 address, or 0 when exempt (trusted, or not IPv4). */
-static uint32_t client_addr(const bk_limits *limits, const struct sockaddr *addr)
+static int in_nets(const nets *list, uint32_t addr)
 {
-    if (addr == NULL || addr->sa_family != AF_INET) {
-        return 0;
-    }
-    uint32_t a = ((const struct sockaddr_in *)(const void *)addr)->sin_addr.s_addr;
-    for (int k = 0; k < limits->n_trusted; k++) {
-        if ((a & limits->trusted_mask[k]) == limits->trusted_net[k]) {
-            return 0;
+    for (int k = 0; k < list->n; k++) {
+        if ((addr & list->mask[k]) == list->net[k]) {
+            return 1;
         }
     }
-    return a;
+    return 0;
 }
 
-/* The client's slot (claimed if new), or NULL when the neighbourhood is full: then the client
- * goes unlimited rather than wrongly refused. Call with the lock held. */
-static client *slot(bk_limits *limits, uint32_t addr, int64_t now)
+/* The peer's IPv4 address; 0 (one shared client) for anything else. */
+static uint32_t peer_addr(const struct sockaddr *peer)
 {
-    uint32_t h = (addr * 2654435761u) >> 16;
-    client *spare = NULL;
-    for (int k = 0; k < PROBES; k++) {
-        client *c = &limits->clients[(h + (uint32_t)k) & (N_CLIENTS - 1)];
+    if (peer == NULL || peer->sa_family != AF_INET) {
+        return 0;
+    }
+    return ((const struct sockaddr_in *)(const void *)peer)->sin_addr.s_addr;
+}
+
+/* The client's slot: its own, else a free one, else the stalest slot without connections in its
+ * neighbourhood (that client starts afresh when it comes back), else the shared overflow slot.
+ * Never NULL: a client always meets some limit. Call with the lock held. */
+static entry *slot(bk_limits *limits, uint32_t addr, int64_t now)
+{
+    uint32_t home = (uint32_t)(addr * 2654435761u) >> limits->shift;
+    int probes = limits->mask + 1 < PROBES ? (int)limits->mask + 1 : PROBES;
+    entry *spare = NULL;
+    for (int k = 0; k < probes; k++) {
+        entry *c = &limits->clients[(home + (uint32_t)k) & limits->mask];
         if (c->used && c->addr == addr) {
             c->seen_ms = now;
             return c;
         }
-        if (spare == NULL && (!c->used || (c->n_conns == 0 && now - c->seen_ms > IDLE_CLIENT_MS))) {
+        if (!c->used) {
+            if (spare == NULL || spare->used) {
+                spare = c;
+            }
+        } else if (c->n_conns == 0 && (spare == NULL || (spare->used && c->seen_ms < spare->seen_ms))) {
             spare = c;
         }
     }
-    if (spare != NULL) {
-        *spare = (client){.addr = addr, .used = 1, .seen_ms = now};
+    if (spare == NULL) {
+        limits->overflow.seen_ms = now;
+        return &limits->overflow;
     }
+    *spare = (entry){.addr = addr, .used = 1, .seen_ms = now};
     return spare;
 }
 
@@ -151,12 +171,21 @@ bk_limits *bk_limits_new(const bk_cfg *cfg, bk_err *err)
     }
     limits->cfg = cfg;
     pthread_mutex_init(&limits->lock, NULL);
-    limits->clients = calloc(N_CLIENTS, sizeof(*limits->clients));
+    uint32_t n_slots = 1;
+    limits->shift = 32;
+    while (n_slots < (uint32_t)cfg->client_slots) {
+        n_slots *= 2;
+        limits->shift--;
+    }
+    limits->mask = n_slots - 1;
+    limits->overflow.used = 1;
+    limits->clients = calloc(n_slots, sizeof(*limits->clients));
     if (limits->clients == NULL) {
-        bk_err_set(err, BK_E_NOMEM, "calloc of %d client slots", N_CLIENTS);
+        bk_err_set(err, BK_E_NOMEM, "calloc of %u client slots", n_slots);
         goto fail;
     }
-    if (parse_nets(limits, cfg->trusted_nets, err) != BK_OK) {
+    if (parse_nets(&limits->proxies, "BK_TRUSTED_PROXIES", cfg->trusted_proxies, err) != BK_OK ||
+        parse_nets(&limits->metrics, "BK_METRICS_ALLOW", cfg->metrics_allow, err) != BK_OK) {
         goto fail;
     }
     if (pthread_create(&limits->thread, NULL, sweep, limits) != 0) {
@@ -190,40 +219,40 @@ void bk_limits_free(bk_limits *limits)
     free(limits);
 }
 
-int bk_limits_accept(bk_limits *limits, const struct sockaddr *addr)
+int bk_limits_accept(bk_limits *limits, const struct sockaddr *peer)
 {
-    uint32_t a = client_addr(limits, addr);
-    if (a == 0 || limits->cfg->conns_per_client == 0) {
+    uint32_t a = peer_addr(peer);
+    if (limits->cfg->conns_per_client == 0 || in_nets(&limits->proxies, a)) {
         return 1;
     }
     pthread_mutex_lock(&limits->lock);
-    client *c = slot(limits, a, bk_clock_mono_ms());
-    int ok = c == NULL || c->n_conns < limits->cfg->conns_per_client;
+    entry *c = slot(limits, a, bk_clock_mono_ms());
+    int ok = c->n_conns < limits->cfg->conns_per_client;
+    int shared = c == &limits->overflow;
     pthread_mutex_unlock(&limits->lock);
     if (!ok) {
         char text[INET_ADDRSTRLEN];
         inet_ntop(AF_INET, &a, text, sizeof(text));
-        bk_log_warn("event=connection_refused client=%s reason=per_client_cap cap=%d", text,
-                    limits->cfg->conns_per_client);
+        bk_log_warn("event=connection_refused client=%s reason=per_client_cap cap=%d shared=%d", text,
+                    limits->cfg->conns_per_client, shared);
     }
     return ok;
 }
 
-bk_limits_conn *bk_limits_open(bk_limits *limits, int fd, const struct sockaddr *addr)
+bk_limits_conn *bk_limits_open(bk_limits *limits, int fd, const struct sockaddr *peer)
 {
     bk_limits_conn *conn = calloc(1, sizeof(*conn));
     if (conn == NULL) {
         return NULL; /* untracked: no deadline, not counted */
     }
     conn->fd = fd;
-    conn->addr = client_addr(limits, addr);
+    conn->addr = peer_addr(peer);
     pthread_mutex_lock(&limits->lock);
     int64_t now = bk_clock_mono_ms();
     conn->since_ms = now;
-    client *c = conn->addr != 0 ? slot(limits, conn->addr, now) : NULL;
-    if (c != NULL) {
-        c->n_conns++;
-        conn->tracked = 1;
+    if (!in_nets(&limits->proxies, conn->addr)) {
+        conn->slot = slot(limits, conn->addr, now);
+        conn->slot->n_conns++;
     }
     conn->next = limits->conns;
     if (limits->conns != NULL) {
@@ -242,11 +271,10 @@ void bk_limits_close(bk_limits *limits, bk_limits_conn *conn)
         return;
     }
     pthread_mutex_lock(&limits->lock);
-    if (conn->tracked) {
-        client *c = slot(limits, conn->addr, bk_clock_mono_ms());
-        if (c != NULL && c->n_conns > 0) {
-            c->n_conns--;
-        }
+    /* The slot is still this client's: a slot with connections is never reassigned. */
+    if (conn->slot != NULL && conn->slot->n_conns > 0) {
+        conn->slot->n_conns--;
+        conn->slot->seen_ms = bk_clock_mono_ms();
     }
     if (conn->prev != NULL) {
         conn->prev->next = conn->next;
@@ -288,16 +316,72 @@ int bk_limits_overloaded(bk_limits *limits)
     return over;
 }
 
-int bk_limits_take(bk_limits *limits, const struct sockaddr *addr)
+/* Walks one X-Forwarded-For value from the right. Returns 1 with *client set when an address that
+ * is not a proxy was found, or the walk must end (a value that is not an IPv4 address); 0 to go on
+ * with the previous header. */
+static int walk_forwarded(const nets *proxies, const char *value, uint32_t *client)
 {
-    uint32_t a = client_addr(limits, addr);
-    if (a == 0 || limits->cfg->rate_per_s == 0) {
+    size_t end = strlen(value);
+    while (end > 0) {
+        size_t start = end;
+        while (start > 0 && value[start - 1] != ',') {
+            start--;
+        }
+        size_t from = start, to = end;
+        while (from < to && (value[from] == ' ' || value[from] == '\t')) {
+            from++;
+        }
+        while (to > from && (value[to - 1] == ' ' || value[to - 1] == '\t')) {
+            to--;
+        }
+        char text[INET_ADDRSTRLEN];
+        struct in_addr addr;
+        if (to - from >= sizeof(text)) {
+            return 1;
+        }
+        memcpy(text, value + from, to - from);
+        text[to - from] = '\0';
+        if (inet_pton(AF_INET, text, &addr) != 1) {
+            return 1;
+        }
+        *client = addr.s_addr;
+        if (!in_nets(proxies, addr.s_addr)) {
+            return 1;
+        }
+        end = start > 0 ? start - 1 : 0;
+    }
+    return 0;
+}
+
+uint32_t bk_limits_client(const bk_limits *limits, const struct sockaddr *peer, const char *const *forwarded,
+                          size_t n_forwarded)
+{
+    uint32_t client = peer_addr(peer);
+    if (!in_nets(&limits->proxies, client)) {
+        return client;
+    }
+    for (size_t k = n_forwarded; k > 0; k--) {
+        if (walk_forwarded(&limits->proxies, forwarded[k - 1], &client)) {
+            break;
+        }
+    }
+    return client;
+}
+
+int bk_limits_metrics_allowed(const bk_limits *limits, uint32_t client)
+{
+    return in_nets(&limits->metrics, client);
+}
+
+int bk_limits_take(bk_limits *limits, uint32_t client)
+{
+    if (limits->cfg->rate_per_s == 0) {
         return 0;
     }
     pthread_mutex_lock(&limits->lock);
     int64_t now = bk_clock_mono_ms();
-    client *c = slot(limits, a, now);
-    int wait = c != NULL ? bk_rate_take(&c->bucket, limits->cfg->rate_per_s, limits->cfg->rate_burst, now) : 0;
+    entry *c = slot(limits, client, now);
+    int wait = bk_rate_take(&c->bucket, limits->cfg->rate_per_s, limits->cfg->rate_burst, now);
     pthread_mutex_unlock(&limits->lock);
     return wait;
 }

@@ -65,18 +65,24 @@ void bk_recent_free(bk_recent *recent)
     free(recent);
 }
 
-void bk_recent_put_pending(bk_recent *recent, const char *id, const bk_tier *tier, int quantity, int64_t created_ms)
+void bk_recent_put_pending(bk_recent *recent, const char *id, const bk_tier *tier, int quantity, const char *customer,
+                           int64_t created_ms)
 {
+    /* As for final entries: without memory for the customer the entry is not kept (an entry
+     * without it could not tell a retry from another request). */
+    char *copy = customer != NULL ? strdup(customer) : NULL;
+    int complete = customer == NULL || copy != NULL;
     int64_t now = bk_clock_mono_ms();
     pthread_mutex_lock(&recent->lock);
     slot *s = slot_of(recent, id);
-    if (s->final && strcmp(s->id, id) == 0) {
+    if (!complete || (s->final && strcmp(s->id, id) == 0)) {
         /* Decided before the broker's acknowledgement reached us: never downgrade. */
         pthread_mutex_unlock(&recent->lock);
+        free(copy);
         return;
     }
     free(s->customer);
-    *s = (slot){.quantity = quantity, .tier = tier, .created_ms = created_ms, .put_mono_ms = now};
+    *s = (slot){.quantity = quantity, .tier = tier, .created_ms = created_ms, .put_mono_ms = now, .customer = copy};
     memcpy(s->id, id, sizeof(s->id));
     pthread_mutex_unlock(&recent->lock);
 }

@@ -27,13 +27,15 @@ typedef enum bk_recent_state {
 bk_recent *bk_recent_new(size_t n_slots, int trust_ms);
 void bk_recent_free(bk_recent *recent);
 
-/* Remembers a booking this ingress just accepted. */
-void bk_recent_put_pending(bk_recent *recent, const char *id, const bk_tier *tier, int quantity, int64_t created_ms);
+/* Remembers a booking this ingress just accepted, with its customer (NULL: none), so that a retry
+ * with the same Idempotency-Key can be told from another request with that key. */
+void bk_recent_put_pending(bk_recent *recent, const char *id, const bk_tier *tier, int quantity, const char *customer,
+                           int64_t created_ms);
 
 /* Remembers an announced outcome. */
 void bk_recent_put_final(bk_recent *recent, const bk_outcome *outcome);
 
-/* What the table knows of id; out is filled unless BK_RECENT_MISS (pending ones without customer). */
+/* What the table knows of id; out is filled unless BK_RECENT_MISS. */
 bk_recent_state bk_recent_get(bk_recent *recent, const char *id, bk_booking *out);
 
 #endif

@@ -4,7 +4,9 @@
 #include "common/log.h"
 #include "common/metrics.h"
 
+#include <arpa/inet.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,13 +115,20 @@ bk_stats *bk_stats_new(const bk_cfg *cfg, rd_kafka_t *rk)
                                   .is_gauge = 1};
         atomic_init(&st->next_offset[p], -1);
     }
-    if (cfg->metrics_port > 0) {
+    /* Loopback by default (BK_METRICS_ADDR): the numbers are for the operator, not for anyone
+     * who can reach the host. */
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->metrics_port)};
+    if (cfg->metrics_port > 0 && inet_pton(AF_INET, cfg->metrics_addr, &addr.sin_addr) != 1) {
+        bk_log_warn("event=metrics_unavailable addr=%s reason=\"not an IPv4 address\"", cfg->metrics_addr);
+    } else if (cfg->metrics_port > 0) {
         st->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)cfg->metrics_port, NULL, NULL,
-                                      on_request, st, MHD_OPTION_CONNECTION_LIMIT, 16u, MHD_OPTION_END);
+                                      on_request, st, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                                      MHD_OPTION_CONNECTION_LIMIT, 16u, MHD_OPTION_END);
         if (st->daemon == NULL) {
-            bk_log_warn("event=metrics_unavailable port=%d reason=\"cannot listen\"", cfg->metrics_port);
+            bk_log_warn("event=metrics_unavailable addr=%s port=%d reason=\"cannot listen\"", cfg->metrics_addr,
+                        cfg->metrics_port);
         } else {
-            bk_log_info("event=metrics_listening port=%d", cfg->metrics_port);
+            bk_log_info("event=metrics_listening addr=%s port=%d", cfg->metrics_addr, cfg->metrics_port);
         }
     }
     return st;

@@ -200,8 +200,9 @@ test_browser() {
     jq -e '.scripts.e2e' "$dir/package.json" >/dev/null || skip "frontend/package.json has no e2e script"
     [[ -f $dir/dist/index.html ]] || die "frontend/dist/index.html is missing: the build stage did not build the app"
     # The ingress serves what the build stage just built (an env prefix on a function is exported
-    # to the processes it starts).
-    BK_STATIC_DIR=$dir/dist services_start
+    # to the processes it starts); the browser is on 127.0.0.1, a client like any other, and the
+    # tests reload pages faster than a person would: no per-client limits.
+    BK_STATIC_DIR=$dir/dist BK_RATE_PER_S=0 BK_CONNS_PER_CLIENT=0 services_start
     (cd "$dir" && BK_E2E_BASE_URL=http://127.0.0.1:$BK_HTTP_PORT BK_PSQL=$PG_BIN/psql npm run e2e) || rc=$?
     services_stop
     return "$rc"

@@ -57,7 +57,8 @@ SETTLE_TIMEOUT = 120.0  # every accepted booking decided, the topic drained
 # Settings of the services under test, chosen for CI speed: a broker that does not acknowledge costs a
 # client 2 s, not 5; batches are big enough to be batches (a kill lands inside one) and short.
 PROCESSOR_ENV = {"BK_BATCH_MAX": "100", "BK_BATCH_WAIT_MS": "20"}
-INGRESS_ENV = {"BK_PRODUCE_TIMEOUT_MS": "2000"}
+# The load comes from 127.0.0.1 like any client's: no per-client limits here.
+INGRESS_ENV = {"BK_PRODUCE_TIMEOUT_MS": "2000", "BK_RATE_PER_S": "0", "BK_CONNS_PER_CLIENT": "0"}
 
 # Seats each tier gets at the start of every scenario: VIP sells out during it (so there are rejections
 # and first-come-first-served matters), FRONT_ROW may, GA never does (so confirmations continue).

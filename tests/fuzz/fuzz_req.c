@@ -91,11 +91,11 @@ static void check_body(const char *body, size_t len, int max_quantity)
     CHECK(back.accepted_at_ms == msg.accepted_at_ms);
 }
 
-/* Reference: 1..64 characters of [A-Za-z0-9_-]. */
+/* Reference: 8..64 characters of [A-Za-z0-9_-]. */
 static int idem_key_ok(const char *key)
 {
     size_t len = strlen(key);
-    return len >= 1 && len <= BK_REQ_IDEM_KEY_MAX &&
+    return len >= BK_REQ_IDEM_KEY_MIN && len <= BK_REQ_IDEM_KEY_MAX &&
            strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                        "0123456789_-") == len;
 }

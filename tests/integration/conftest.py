@@ -161,6 +161,10 @@ class Stack:
         log_dir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         env["BK_LOG_LEVEL"] = "info"
+        # Every request of the suite comes from 127.0.0.1, and no address is exempt from the per-client
+        # limits: switch them off here (tests/integration/test_limits.py runs its own strict ingress).
+        env.setdefault("BK_RATE_PER_S", "0")
+        env.setdefault("BK_CONNS_PER_CLIENT", "0")
         # The processor's metrics port, next to the ingress's, so a dev stack's processor never answers.
         env.setdefault("BK_METRICS_PORT", str(int(cfg["BK_HTTP_PORT"]) + 1))
         self.metrics_url = f"http://127.0.0.1:{env['BK_METRICS_PORT']}/metrics"

@@ -1,10 +1,14 @@
 """Abuse limits of the ingress (docs/api.md "Limits"): per-client token bucket (429 + Retry-After),
 per-client connection cap, a deadline on receiving a request (a client sending a byte a second is
-cut off), and CORS only for configured origins. A second ingress with strict settings runs beside
-the suite's own, with no trusted networks so that loopback counts as a client."""
+cut off), CORS only for configured origins, X-Forwarded-For only from configured proxies, and
+/metrics only for loopback (or configured) peers. A second ingress with strict settings runs beside
+the suite's own; loopback is a client like any other (no address is exempt), so the strict
+settings apply to these tests' own requests."""
 
+import http.client
 import os
 import socket
+import subprocess
 import time
 
 import pytest
@@ -14,7 +18,6 @@ from conftest import Service
 from helpers import wait_until
 
 STRICT = {
-    "BK_TRUSTED_NETS": "",
     "BK_RATE_PER_S": "2",
     "BK_RATE_BURST": "3",
     "BK_CONNS_PER_CLIENT": "3",
@@ -23,12 +26,12 @@ STRICT = {
 }
 
 
-@pytest.fixture(scope="module")
-def strict(cfg, tmp_path_factory):
-    port = int(cfg["BK_HTTP_PORT"]) + 2
-    env = dict(os.environ, BK_HTTP_PORT=str(port), BK_LOG_LEVEL="info", **STRICT)
-    log_dir = tmp_path_factory.mktemp("strict-ingress")
-    ingress = Service("bk-ingress", os.path.join(cfg["BK_BIN_DIR"], "bk-ingress"), env, log_dir, "limits", [0])
+def start_strict(cfg, tmp_path_factory, offset, name, **extra):
+    port = int(cfg["BK_HTTP_PORT"]) + offset
+    env = dict(os.environ, BK_HTTP_PORT=str(port), BK_HTTP_ADDR="0.0.0.0", BK_LOG_LEVEL="info", **STRICT)
+    env.update(extra)
+    log_dir = tmp_path_factory.mktemp(name)
+    ingress = Service("bk-ingress", os.path.join(cfg["BK_BIN_DIR"], "bk-ingress"), env, log_dir, name, [0])
     ingress.start()
     base = f"http://127.0.0.1:{port}"
 
@@ -38,7 +41,37 @@ def strict(cfg, tmp_path_factory):
         except requests.ConnectionError:
             return False
 
-    wait_until(healthy, 30, "the strict ingress to be healthy", detail=ingress.tail)
+    wait_until(healthy, 30, f"the {name} ingress to be healthy", detail=ingress.tail)
+    return base, ingress
+
+
+def own_address():
+    """This machine's first non-loopback IPv4 address, or None: a peer the ingress must not trust."""
+    try:
+        out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        out = ""
+    for addr in out.split():
+        if addr.count(".") == 3 and not addr.startswith("127."):
+            return addr
+    return None
+
+
+@pytest.fixture(scope="module")
+def strict(cfg, tmp_path_factory):
+    """No proxy configured: the client is always the peer."""
+    base, ingress = start_strict(cfg, tmp_path_factory, 2, "strict-ingress")
+    yield base, ingress
+    ingress.stop()
+
+
+@pytest.fixture(scope="module")
+def proxied(cfg, tmp_path_factory):
+    """Loopback is a configured proxy (a reverse proxy on the host): its X-Forwarded-For names the client.
+    /metrics is also allowed to this machine's own non-loopback address."""
+    addr = own_address()
+    base, ingress = start_strict(cfg, tmp_path_factory, 3, "proxied-ingress", BK_TRUSTED_PROXIES="127.0.0.1/32",
+                                 BK_METRICS_ALLOW="127.0.0.0/8" + (f",{addr}/32" if addr else ""))
     yield base, ingress
     ingress.stop()
 
@@ -125,3 +158,85 @@ def test_cors_only_for_configured_origins(strict):
     assert allowed.headers["Vary"] == "Origin"
     resp = requests.get(base + "/health", headers={"Origin": "https://evil.example"}, timeout=5)
     assert "Access-Control-Allow-Origin" not in resp.headers
+
+
+def _spend(session, base, headers=None, n=6):
+    """GET /tickets n times; the status codes."""
+    return [session.get(base + "/tickets", headers=headers, timeout=5).status_code for _ in range(n)]
+
+
+def test_loopback_is_not_exempt(strict):
+    """The documented local reverse proxy makes every client a loopback peer: loopback gets no pass."""
+    base, _ = strict
+    with requests.Session() as s:
+        codes = _spend(s, base)
+        assert 429 in codes, codes
+
+
+def test_forwarded_for_from_an_untrusted_peer_is_ignored(strict):
+    base, _ = strict
+    with requests.Session() as s:
+        wait_until(lambda: 429 in _spend(s, base, n=1), 10, "the loopback bucket to be spent")
+        # A forged header does not make a new client.
+        for fake in ("198.51.100.1", "198.51.100.2, 198.51.100.3"):
+            assert s.get(base + "/tickets", headers={"X-Forwarded-For": fake}, timeout=5).status_code == 429
+
+
+def test_forwarded_for_from_a_trusted_proxy_names_the_client(proxied):
+    base, _ = proxied
+    with requests.Session() as s:
+        one = {"X-Forwarded-For": "203.0.113.7"}
+        codes = _spend(s, base, one)
+        assert codes[:3] == [200, 200, 200] and 429 in codes[3:], codes
+        # Another client behind the same proxy has its own bucket.
+        assert s.get(base + "/tickets", headers={"X-Forwarded-For": "203.0.113.8"}, timeout=5).status_code == 200
+        # The proxy appends the address it saw: what the client wrote to the left of it is not believed.
+        forged = {"X-Forwarded-For": "203.0.113.9, 203.0.113.7"}
+        assert s.get(base + "/tickets", headers=forged, timeout=5).status_code == 429
+        # Nor can a client hide behind a second header (HAProxy adds its own after the client's).
+        assert _get_with_headers(base, "/tickets", [("X-Forwarded-For", "203.0.113.10"),
+                                                    ("X-Forwarded-For", "203.0.113.7")]) == 429
+
+
+def _get_with_headers(base, path, headers):
+    """GET with a header sent more than once (requests folds them): the status code."""
+    host, port = base.rsplit("/", 1)[1].rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=5)
+    try:
+        conn.putrequest("GET", path)
+        for name, value in headers:
+            conn.putheader(name, value)
+        conn.endheaders()
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_metrics_only_for_loopback_or_configured_peers(strict, proxied):
+    base, _ = strict
+    assert requests.get(base + "/metrics", timeout=5).status_code == 200
+    # Through the local proxy, a remote client is not loopback.
+    pbase, _ = proxied
+    resp = requests.get(pbase + "/metrics", headers={"X-Forwarded-For": "203.0.113.20"}, timeout=5)
+    assert resp.status_code == 404
+    assert resp.json() == {"error": "not found"}
+    addr = own_address()
+    if addr is None:
+        pytest.skip("no non-loopback IPv4 address to connect from")
+    port = base.rsplit(":", 1)[1]
+    resp = requests.get(f"http://{addr}:{port}/metrics", timeout=5)
+    assert resp.status_code == 404, resp.text[:200]
+    assert resp.json() == {"error": "not found"}
+    # BK_METRICS_ALLOW lets a configured address in.
+    pport = pbase.rsplit(":", 1)[1]
+    assert requests.get(f"http://{addr}:{pport}/metrics", timeout=5).status_code == 200
+
+
+def test_processor_metrics_listen_on_loopback_only(stack):
+    assert requests.get(stack.metrics_url, timeout=5).status_code == 200
+    addr = own_address()
+    if addr is None:
+        pytest.skip("no non-loopback IPv4 address to connect from")
+    port = stack.metrics_url.split(":")[2].split("/")[0]
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://{addr}:{port}/metrics", timeout=5)

@@ -6,12 +6,15 @@
 
 #include "common/id.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
+#include <stdlib.h>
 
-#define SECRET_A    "0123456789abcdef0123456789abcdef"
-#define SECRET_B    "fedcba9876543210fedcba9876543210"
-#define ID_ALPHABET "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-#define N_RANDOM    1000
+#define SECRET_A     "0123456789abcdef0123456789abcdef"
+#define SECRET_B     "fedcba9876543210fedcba9876543210"
+#define ID_ALPHABET  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+#define N_RANDOM     1000
+#define DIGEST_VIP_1 "14049e0280207dfb6bc1f0776eb53d39"
 
 static bk_id_key key_a;
 static bk_id_key key_b;
@@ -88,9 +91,9 @@ static void test_known_answers(void **state)
         char id[BK_ID_LEN + 1];
         memset(id, 'x', sizeof(id));
         if (cases[k].idem_key != NULL) {
-            bk_id_from_idem_key(&key_a, cases[k].idem_key, id);
+            assert_int_equal(bk_id_from_idem_key(&key_a, cases[k].idem_key, id, NULL), BK_OK);
         } else {
-            bk_id_make(&key_a, cases[k].nonce, id);
+            assert_int_equal(bk_id_make(&key_a, cases[k].nonce, id, NULL), BK_OK);
         }
         EXPECT_STR(cases[k].name, "id", id, cases[k].want);
         EXPECT_INT(cases[k].name, "check", bk_id_check(&key_a, id, strlen(id)), BK_OK);
@@ -112,8 +115,8 @@ static void test_make_check_round_trip(void **state)
     for (size_t k = 0; k < N_ELEMS(cases); k++) {
         char id_a[BK_ID_LEN + 1];
         char id_b[BK_ID_LEN + 1];
-        bk_id_make(&key_a, cases[k].nonce, id_a);
-        bk_id_make(&key_b, cases[k].nonce, id_b);
+        assert_int_equal(bk_id_make(&key_a, cases[k].nonce, id_a, NULL), BK_OK);
+        assert_int_equal(bk_id_make(&key_b, cases[k].nonce, id_b, NULL), BK_OK);
         EXPECT_INT(cases[k].name, "strlen", strlen(id_a), BK_ID_LEN);
         EXPECT_TRUE(cases[k].name, "a well-formed id", bk_id_well_formed(id_a, BK_ID_LEN));
         EXPECT_INT(cases[k].name, "check with its secret", bk_id_check(&key_a, id_a, BK_ID_LEN), BK_OK);
@@ -158,9 +161,9 @@ static void test_from_idem_key(void **state)
     for (size_t k = 0; k < N_ELEMS(keys); k++) {
         char again[BK_ID_LEN + 1];
         char other_secret[BK_ID_LEN + 1];
-        bk_id_from_idem_key(&key_a, keys[k], ids[k]);
-        bk_id_from_idem_key(&key_a, keys[k], again);
-        bk_id_from_idem_key(&key_b, keys[k], other_secret);
+        assert_int_equal(bk_id_from_idem_key(&key_a, keys[k], ids[k], NULL), BK_OK);
+        assert_int_equal(bk_id_from_idem_key(&key_a, keys[k], again, NULL), BK_OK);
+        assert_int_equal(bk_id_from_idem_key(&key_b, keys[k], other_secret, NULL), BK_OK);
         EXPECT_STR(keys[k], "the same id again", again, ids[k]);
         EXPECT_INT(keys[k], "check", bk_id_check(&key_a, ids[k], BK_ID_LEN), BK_OK);
         EXPECT_TRUE(keys[k], "another id under another secret", strcmp(other_secret, ids[k]) != 0);
@@ -238,8 +241,109 @@ static void test_single_character_changes(void **state)
     }
 }
 
+/* OpenSSL's allocator, failing on demand: the only way the HMAC of an id can fail. */
+static int fail_allocations;
+
+static void *failing_malloc(size_t len, const char *file, int line)
+{
+    (void)file;
+    (void)line;
+    return fail_allocations ? NULL : malloc(len);
+}
+
+static void *failing_realloc(void *p, size_t len, const char *file, int line)
+{
+    (void)file;
+    (void)line;
+    return fail_allocations ? NULL : realloc(p, len);
+}
+
+static void plain_free(void *p, const char *file, int line)
+{
+    (void)file;
+    (void)line;
+    free(p);
+}
+
+/* When OpenSSL cannot compute a tag, no id is accepted: not one whose tag is all zero (what a
+ * failed MAC used to compare against), not even one that is valid. */
+static void test_allocation_failure_accepts_nothing(void **state)
+{
+    (void)state;
+    static const char *const ids[] = {
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", /* zero nonce, zero tag */
+        "X9s5Hjhn7gdRw5SNAAAAAAAAAAAAAAAA", /* some nonce, zero tag */
+        "AAAAAAAAAAAAAAAAAAAAAEjD9JRAhqIq", /* a valid id */
+    };
+    for (size_t k = 0; k < N_ELEMS(ids); k++) {
+        fail_allocations = 1;
+        int rc = bk_id_check(&key_a, ids[k], BK_ID_LEN);
+        fail_allocations = 0;
+        EXPECT_TRUE(ids[k], "check refuses while allocations fail", rc != BK_OK);
+    }
+    /* Nothing is made either: an error, and no id in out. */
+    static const uint8_t nonce[BK_ID_NONCE_LEN] = {0};
+    char id[BK_ID_LEN + 1];
+    char digest[BK_ID_DIGEST_LEN + 1];
+    int rc_make, rc_idem, rc_random, rc_digest;
+    fail_allocations = 1;
+    rc_make = bk_id_make(&key_a, nonce, id, NULL);
+    int made = id[0] != '\0';
+    rc_idem = bk_id_from_idem_key(&key_a, "order-42", id, NULL);
+    made |= id[0] != '\0';
+    rc_random = bk_id_random(&key_a, id, NULL);
+    made |= id[0] != '\0';
+    rc_digest = bk_id_digest(&key_a, "x", 1, digest, NULL);
+    made |= digest[0] != '\0';
+    fail_allocations = 0;
+    EXPECT_INT("make", "rc", rc_make, BK_E_NOMEM);
+    EXPECT_INT("from idem key", "rc", rc_idem, BK_E_NOMEM);
+    EXPECT_INT("random", "rc", rc_random, BK_E_NOMEM);
+    EXPECT_INT("digest", "rc", rc_digest, BK_E_NOMEM);
+    EXPECT_INT("every maker", "an id or digest written", made, 0);
+    EXPECT_INT("a valid id", "check once allocations work again",
+               bk_id_check(&key_a, "AAAAAAAAAAAAAAAAAAAAAEjD9JRAhqIq", BK_ID_LEN), BK_OK);
+}
+
+/* Known answer: hmac.new(SECRET_A, b"digest\0" + data, sha256).hexdigest()[:32]. Equal data, equal
+ * digests; another secret or another byte, another digest. */
+static void test_digest(void **state)
+{
+    (void)state;
+    char d1[BK_ID_DIGEST_LEN + 1], d2[BK_ID_DIGEST_LEN + 1], d3[BK_ID_DIGEST_LEN + 1], d4[BK_ID_DIGEST_LEN + 1];
+    assert_int_equal(bk_id_digest(&key_a,
+                                  "VIP\0"
+                                  "1\0",
+                                  6, d1, NULL),
+                     BK_OK);
+    assert_int_equal(bk_id_digest(&key_a,
+                                  "VIP\0"
+                                  "1\0",
+                                  6, d2, NULL),
+                     BK_OK);
+    assert_int_equal(bk_id_digest(&key_b,
+                                  "VIP\0"
+                                  "1\0",
+                                  6, d3, NULL),
+                     BK_OK);
+    assert_int_equal(bk_id_digest(&key_a,
+                                  "VIP\0"
+                                  "2\0",
+                                  6, d4, NULL),
+                     BK_OK);
+    EXPECT_STR("known answer", "digest", d1, DIGEST_VIP_1);
+    EXPECT_STR("same data", "digest", d2, d1);
+    EXPECT_TRUE("other secret", "another digest", strcmp(d3, d1) != 0);
+    EXPECT_TRUE("other data", "another digest", strcmp(d4, d1) != 0);
+}
+
 int main(void)
 {
+    /* Before OpenSSL allocates anything: it refuses a change of allocator afterwards. */
+    if (CRYPTO_set_mem_functions(failing_malloc, failing_realloc, plain_free) != 1) {
+        fprintf(stderr, "CRYPTO_set_mem_functions failed\n");
+        return 1;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_init),
         cmocka_unit_test(test_known_answers),
@@ -248,6 +352,8 @@ int main(void)
         cmocka_unit_test(test_from_idem_key),
         cmocka_unit_test(test_check_shape),
         cmocka_unit_test(test_single_character_changes),
+        cmocka_unit_test(test_allocation_failure_accepts_nothing),
+        cmocka_unit_test(test_digest),
     };
     return cmocka_run_group_tests(tests, setup_keys, free_keys);
 }

@@ -54,7 +54,7 @@ static void test_states(void **state)
         assert_non_null(recent);
         for (int p = 0; cases[k].puts[p] != END; p++) {
             if (cases[k].puts[p] == PENDING) {
-                bk_recent_put_pending(recent, ID_A, tier("VIP"), 2, 1763827200123);
+                bk_recent_put_pending(recent, ID_A, tier("VIP"), 2, NULL, 1763827200123);
             } else {
                 bk_outcome o = outcome(ID_A, cases[k].puts[p] == CONFIRMED, NULL);
                 bk_recent_put_final(recent, &o);
@@ -99,6 +99,15 @@ static void test_customer(void **state)
     bk_recent_put_final(recent, &without);
     assert_int_equal(bk_recent_get(recent, ID_A, &b), BK_RECENT_FINAL);
     assert_string_equal(b.customer, "");
+
+    /* A pending entry keeps its customer too (a retried key is compared with it), and loses it
+     * when the outcome without one arrives. */
+    bk_recent_put_pending(recent, ID_B, tier("GA"), 1, "Ada", 1);
+    assert_int_equal(bk_recent_get(recent, ID_B, &b), BK_RECENT_PENDING);
+    assert_string_equal(b.customer, "Ada");
+    bk_recent_put_pending(recent, ID_B, tier("GA"), 1, NULL, 1);
+    assert_int_equal(bk_recent_get(recent, ID_B, &b), BK_RECENT_PENDING);
+    assert_string_equal(b.customer, "");
     bk_recent_free(recent);
 }
 
@@ -110,7 +119,7 @@ static void test_collision_evicts(void **state)
     assert_non_null(recent);
     bk_outcome a = outcome(ID_A, 1, "a customer");
     bk_recent_put_final(recent, &a);
-    bk_recent_put_pending(recent, ID_B, tier("GA"), 1, 1);
+    bk_recent_put_pending(recent, ID_B, tier("GA"), 1, NULL, 1);
     bk_booking b;
     assert_int_equal(bk_recent_get(recent, ID_A, &b), BK_RECENT_MISS);
     assert_int_equal(bk_recent_get(recent, ID_B, &b), BK_RECENT_PENDING);

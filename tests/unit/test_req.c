@@ -297,11 +297,13 @@ typedef struct idem_case {
 
 static const idem_case idem_cases[] = {
     {"empty", "", BK_E_INVAL},
-    {"1 character", "a", BK_OK},
+    {"1 character: guessable", "a", BK_E_INVAL},
+    {"7 characters", "order-4", BK_E_INVAL},
+    {"8 characters (min)", "order-42", BK_OK},
     {"64 characters, every allowed class", KEY64, BK_OK},
     {"65 characters", KEY64 "x", BK_E_INVAL},
     {"a UUID", "123e4567-e89b-12d3-a456-426614174000", BK_OK},
-    {"only _ and -", "_-", BK_OK},
+    {"only _ and -", "_-_-_-_-", BK_OK},
     {"space", "abc def", BK_E_INVAL},
     {"leading space", " abc", BK_E_INVAL},
     {"dot", "a.b", BK_E_INVAL},
@@ -326,6 +328,7 @@ static void test_check_idem_key(void **state)
         if (c->want_rc != BK_OK) {
             EXPECT_STR(c->name, "err.field", err.field, "Idempotency-Key");
             EXPECT_CONTAINS(c->name, "err.msg", err.msg, "Idempotency-Key");
+            EXPECT_CONTAINS(c->name, "err.msg", err.msg, "8 to 64");
         }
     }
 }
