@@ -39,7 +39,8 @@ struct bk_proc {
 
 static const char *verdict_name(bk_verdict v)
 {
-    static const char *const names[] = {"undecodable", "pending", "confirmed", "rejected", "duplicate", "applied"};
+    static const char *const names[] = {"undecodable", "pending", "confirmed", "rejected",
+                                        "duplicate",   "applied", "invalid"};
     return names[v];
 }
 
@@ -83,11 +84,12 @@ static int apply(bk_proc *proc, int32_t p, bk_store_msg *msgs, size_t n, bk_err 
         bk_log_debug("event=booking_decided booking=%s partition=%" PRId32 " offset=%" PRId64 " verdict=%s",
                      msgs[k].decoded ? msgs[k].msg.booking_id : "-", p, msgs[k].offset, verdict_name(msgs[k].verdict));
     }
-    bk_log_info("event=batch_applied partition=%" PRId32 " first_offset=%" PRId64 " next_offset=%" PRId64
-                " n=%zu confirmed=%zu rejected=%zu duplicate=%zu dead=%zu already_applied=%zu seats=%" PRId32
-                " ms=%.1f",
-                p, msgs[0].offset, r->next_offset, n, r->n_confirmed, r->n_rejected, r->n_duplicate, r->n_undecodable,
-                r->n_applied, r->seats_sold, seconds * 1e3);
+    bk_log_info(
+        "event=batch_applied partition=%" PRId32 " first_offset=%" PRId64 " next_offset=%" PRId64
+        " n=%zu confirmed=%zu rejected=%zu duplicate=%zu dead=%zu invalid=%zu already_applied=%zu seats=%" PRId32
+        " ms=%.1f",
+        p, msgs[0].offset, r->next_offset, n, r->n_confirmed, r->n_rejected, r->n_duplicate, r->n_undecodable,
+        r->n_invalid, r->n_applied, r->seats_sold, seconds * 1e3);
     if (r->n_applied > 0) {
         bk_log_warn("event=fenced partition=%" PRId32 " stored_offset=%" PRId64 " skipped=%zu", p, stats.stored_offset,
                     r->n_applied);
@@ -96,16 +98,34 @@ static int apply(bk_proc *proc, int32_t p, bk_store_msg *msgs, size_t n, bk_err 
     return BK_OK;
 }
 
-/* PostgreSQL refused the batch for its data (SQLSTATE class 22 or 23), not for its connection:
- * retrying the same batch would stop the partition for ever. */
-static int refused_for_data(const bk_proc *proc)
+/* PostgreSQL refused message m on its own (err: the store's fixed sentence, never the row). The
+ * first refusal turns a decodable message into a dead letter that ends its booking invalid; a
+ * second one (even that row was refused) leaves only the dead letter. */
+static void refuse(int32_t p, bk_store_msg *m, const bk_err *err)
 {
-    const char *state = bk_store_sqlstate(proc->store);
-    return strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0;
+    if (m->decoded && m->refused == 0) {
+        m->refused = 1;
+        snprintf(m->error, sizeof(m->error), "%.*s", (int)sizeof(m->error) - 1, err->msg);
+        if (bk_msg_encode(&m->msg, m->payload, sizeof(m->payload), &m->payload_len, NULL) != BK_OK) {
+            m->payload_len = 0;
+        }
+        bk_log_warn("event=message_refused partition=%" PRId32 " offset=%" PRId64 " booking=%s msg=\"%s\" "
+                    "action=end_invalid",
+                    p, m->offset, m->msg.booking_id, err->msg);
+        return;
+    }
+    m->refused = 2;
+    static const char also[] = "; ending its booking was refused too: ";
+    char *previous = strstr(m->error, also); /* from an earlier pass over this message */
+    size_t len = previous != NULL ? (size_t)(previous - m->error) : strlen(m->error);
+    snprintf(m->error + len, sizeof(m->error) - len, "%s%.*s", also, (int)sizeof(m->error) - 1, err->msg);
+    bk_log_error("event=booking_not_ended partition=%" PRId32 " offset=%" PRId64 " booking=%s msg=\"%s\" "
+                 "action=dead_letter_only",
+                 p, m->offset, m->msg.booking_id[0] != '\0' ? m->msg.booking_id : "-", err->msg);
 }
 
 /* Applies the batch one message at a time; a message refused on its own is dead-lettered with
- * PostgreSQL's reason. Returns how many messages, from the front, are done. */
+ * the SQLSTATE. Returns how many messages, from the front, are done. */
 static size_t apply_one_by_one(bk_proc *proc, int32_t p, bk_err *err)
 {
     part_batch *b = &proc->parts[p];
@@ -114,14 +134,20 @@ static size_t apply_one_by_one(bk_proc *proc, int32_t p, bk_err *err)
         bk_store_msg *m = &b->msgs[k];
         bk_err_clear(err);
         int rc = apply(proc, p, m, 1, err);
-        if (rc != BK_OK && m->decoded && refused_for_data(proc)) {
-            m->decoded = 0;
-            snprintf(m->error, sizeof(m->error), "refused by postgresql: %.200s", err->msg);
-            if (bk_msg_encode(&m->msg, m->payload, sizeof(m->payload), &m->payload_len, NULL) != BK_OK) {
-                m->payload_len = 0;
-            }
+        while (rc == BK_E_INVAL && m->refused < 2) {
+            refuse(p, m, err);
             bk_err_clear(err);
             rc = apply(proc, p, m, 1, err);
+        }
+        if (rc == BK_E_INVAL) {
+            /* Even the bare dead letter was refused: nothing can be skipped without a record, so
+             * the partition stops here, loudly, and the next retry starts this message afresh
+             * (whatever refused it may have been fixed by then). */
+            bk_log_error("event=dead_letter_refused partition=%" PRId32 " offset=%" PRId64 " msg=\"%s\" "
+                         "action=retry",
+                         p, m->offset, err->msg);
+            bk_stats_stuck(proc->stats, p, 1);
+            m->refused = 0;
         }
         if (rc != BK_OK) {
             break;
@@ -141,7 +167,7 @@ static int flush(bk_proc *proc, int32_t p)
     bk_err err;
     bk_err_clear(&err);
     int rc = apply(proc, p, b->msgs, b->n, &err);
-    if (rc != BK_OK && refused_for_data(proc)) {
+    if (rc == BK_E_INVAL) {
         bk_log_warn("event=batch_refused partition=%" PRId32 " n=%zu msg=\"%s\" action=one_by_one", p, b->n, err.msg);
         size_t n_done = apply_one_by_one(proc, p, &err);
         memmove(b->msgs, b->msgs + n_done, (b->n - n_done) * sizeof(*b->msgs));
@@ -159,6 +185,7 @@ static int flush(bk_proc *proc, int32_t p)
         return rc;
     }
     b->n = 0;
+    bk_stats_stuck(proc->stats, p, 0);
     proc->backoff_ms = BACKOFF_MIN_MS;
     if (proc->paused) {
         set_paused(proc, 0);
@@ -189,10 +216,19 @@ static void add_message(bk_proc *proc, rd_kafka_message_t *rkm)
         bk_err_set(&err, BK_E_INVAL, "tier %s does not belong to partition %" PRId32, m->msg.tier->code, p);
         m->decoded = 0;
     }
+    m->refused = 0;
+    m->payload_len = 0;
     if (!m->decoded) {
         m->payload_len = rkm->len < BK_STORE_PAYLOAD_MAX ? rkm->len : BK_STORE_PAYLOAD_MAX;
         memcpy(m->payload, rkm->payload, m->payload_len);
         snprintf(m->error, sizeof(m->error), "%.*s", (int)sizeof(m->error) - 1, err.msg);
+        /* An invalid booking whose accepted_at is unreadable was created when it was produced. */
+        rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+        int64_t produced_ms = rd_kafka_message_timestamp(rkm, &type);
+        if (m->msg.accepted_at_ms == 0 && type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE && produced_ms > 0 &&
+            produced_ms <= BK_MSG_ACCEPTED_AT_MAX) {
+            m->msg.accepted_at_ms = produced_ms;
+        }
     }
     if (b->n++ == 0) {
         b->due_ms = bk_clock_mono_ms() + proc->cfg->batch_wait_ms;
