@@ -185,3 +185,39 @@ def test_tier_without_its_row_stops_the_partition_without_a_crash(stack, api, db
     assert_final_booking(api.wait_final(booking_id), "GA", 1, status="confirmed")
     assert stack.processor.running() and stack.processor.proc.pid == pid
 
+
+def _metric(stack, line_start):
+    text = requests.get(stack.metrics_url, timeout=5).text
+    return [line for line in text.splitlines() if line.startswith(line_start)]
+
+
+def test_stored_offset_past_the_log_end_refuses_the_partition(stack, api, db, drain, need_kafka, reset_tier):
+    """A topic deleted and created again restarts at offset 0, below the offset PostgreSQL stored. The
+    processor must not consume that partition from anywhere (every message would be skipped as already
+    applied): it says so, shows it in /metrics, keeps the other partitions going, and consumes again
+    once an operator repaired the stored offset (docs/running.md)."""
+    ga = PARTITION["GA"]
+    reset_tier("GA")
+    stack.processor.stop()
+    high = need_kafka.high_watermarks()[ga]
+    stored = high + 1000  # what the processor would hold after the topic was recreated
+    db.conn.execute("UPDATE partition_offsets SET next_offset = %s WHERE topic = %s AND partition = %s",
+                    (stored, TOPIC, ga))
+    try:
+        stack.start_processor()
+        stack.processor.wait_for_log(rf"event=partition_refused topic={TOPIC} partition={ga} stored_offset={stored}"
+                                     rf" log_start=\d+ log_end={high} reason=past_log_end", 30, "the refusal")
+        booking_id = api.accepted("GA", 1)["booking_id"]
+        other = api.accepted("VIP", 1)["booking_id"]
+        assert_final_booking(api.wait_final(other), "VIP", 1, status="confirmed")  # the others go on
+        assert _metric(stack, f'bk_partition_refused{{partition="{ga}"}}') == [f'bk_partition_refused{{partition="{ga}"}} 1']
+        assert api.booking(booking_id)["status"] == "pending"
+        assert db.next_offsets()[ga] == stored, "the refused partition moved"
+    finally:
+        # The operator's repair: stop the processor, point the offset at the first unapplied message.
+        stack.processor.stop()
+        db.conn.execute("UPDATE partition_offsets SET next_offset = %s WHERE topic = %s AND partition = %s",
+                        (high, TOPIC, ga))
+        stack.start_processor()
+    assert_final_booking(api.wait_final(booking_id), "GA", 1, status="confirmed")
+    assert _metric(stack, f'bk_partition_refused{{partition="{ga}"}}') in ([], [f'bk_partition_refused{{partition="{ga}"}} 0'])
