@@ -119,7 +119,12 @@ static void refuse(int32_t p, bk_store_msg *m, const bk_err *err)
     if (m->decoded && m->refused == 0) {
         m->refused = 1;
         snprintf(m->error, sizeof(m->error), "%.*s", (int)sizeof(m->error) - 1, err->msg);
-        if (bk_msg_encode(&m->msg, m->payload, sizeof(m->payload), &m->payload_len, NULL) != BK_OK) {
+        /* Kept re-encoded without the customer: the name may be what was refused, and it is
+         * nobody's business in dead_letters. Kafka still holds the message as it was sent. */
+        bk_msg kept = m->msg;
+        kept.has_customer = 0;
+        kept.customer[0] = '\0';
+        if (bk_msg_encode(&kept, m->payload, sizeof(m->payload), &m->payload_len, NULL) != BK_OK) {
             m->payload_len = 0;
         }
         bk_log_warn("event=message_refused partition=%" PRId32 " offset=%" PRId64 " booking=%s msg=\"%s\" "
