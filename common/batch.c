@@ -45,7 +45,14 @@ int bk_batch_decide(bk_batch_item *items, size_t n_items, int32_t available, int
         }
         result->next_offset = it->offset + 1;
         if (it->verdict == BK_VERDICT_UNDECODABLE) {
+            /* A readable id takes its place in offset order like any booking: the first message of
+             * an id decides it, whether it could be applied or not. */
             result->n_undecodable++;
+            if (it->booking_id != NULL && it->booking_id[0] != '\0' && !it->known &&
+                !seen_before(slots, n_slots - 1, it->booking_id)) {
+                it->verdict = BK_VERDICT_INVALID;
+                result->n_invalid++;
+            }
         } else if (it->known || seen_before(slots, n_slots - 1, it->booking_id)) {
             it->verdict = BK_VERDICT_DUPLICATE;
             result->n_duplicate++;

@@ -14,17 +14,20 @@
 #include <stdint.h>
 
 typedef enum bk_verdict {
-    BK_VERDICT_UNDECODABLE = 0, /* in: set by the caller for a message that failed to decode */
+    BK_VERDICT_UNDECODABLE = 0, /* in: set by the caller for a message that failed to decode; out: only
+                                 * recorded (no readable id, or its booking was already decided) */
     BK_VERDICT_PENDING,         /* in: a decoded message awaiting its verdict */
     BK_VERDICT_CONFIRMED,       /* seats taken */
     BK_VERDICT_REJECTED,        /* not enough seats left: sold_out */
     BK_VERDICT_DUPLICATE,       /* this booking id was already decided (in the database or earlier in the batch) */
     BK_VERDICT_APPLIED,         /* offset below the stored next offset: applied before, by us or another owner */
+    BK_VERDICT_INVALID,         /* undecodable, but its booking id can be read: recorded, and that booking
+                                 * ends rejected (reason "invalid") unless it was decided before */
 } bk_verdict;
 
 typedef struct bk_batch_item {
     int64_t offset;         /* in: Kafka offset, strictly increasing along the batch */
-    const char *booking_id; /* in: NUL-terminated; unused when UNDECODABLE */
+    const char *booking_id; /* in: NUL-terminated; for UNDECODABLE, NULL or "" when it cannot be read */
     int32_t quantity;       /* in */
     int known;              /* in: the booking id already has a row in the database */
     bk_verdict verdict;     /* in: PENDING or UNDECODABLE; out: the verdict */
@@ -36,6 +39,7 @@ typedef struct bk_batch_result {
     size_t n_rejected;
     size_t n_duplicate;
     size_t n_undecodable; /* undecodable messages at or past the stored offset: to dead-letter */
+    size_t n_invalid;     /* of those, the ones whose booking ends invalid (verdict INVALID) */
     size_t n_applied;     /* messages skipped because the stored offset is past them */
     int64_t next_offset;  /* the offset to store: max(stored, last offset + 1) */
 } bk_batch_result;

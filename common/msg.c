@@ -63,22 +63,36 @@ int bk_msg_decode(const char *buf, size_t len, bk_msg *msg, bk_err *err)
         return rc;
     }
     const bk_json_field *f = fields;
+    /* What can be read is kept even if a later check fails: the processor ends that booking. */
+    if (f[F_ID].type == BK_JSON_STRING && bk_id_well_formed(f[F_ID].str, f[F_ID].len)) {
+        memcpy(msg->booking_id, f[F_ID].str, BK_ID_LEN + 1);
+    }
+    if (f[F_QUANTITY].type == BK_JSON_INT && f[F_QUANTITY].i >= 1 && f[F_QUANTITY].i <= BK_MSG_QUANTITY_MAX) {
+        msg->quantity = (int32_t)f[F_QUANTITY].i;
+    }
+    if (f[F_ACCEPTED_AT].type == BK_JSON_INT && f[F_ACCEPTED_AT].i > 0 &&
+        f[F_ACCEPTED_AT].i <= BK_MSG_ACCEPTED_AT_MAX) {
+        msg->accepted_at_ms = f[F_ACCEPTED_AT].i;
+    }
     if (f[F_V].type != BK_JSON_INT || f[F_V].i != BK_MSG_VERSION) {
         return bk_err_set(err, BK_E_INVAL, "unsupported message version, want v=%d", BK_MSG_VERSION);
     }
-    if (f[F_ID].type != BK_JSON_STRING || !bk_id_well_formed(f[F_ID].str, f[F_ID].len)) {
+    if (msg->booking_id[0] == '\0') {
         return bk_err_set(err, BK_E_INVAL, "booking_id missing or malformed");
     }
-    memcpy(msg->booking_id, f[F_ID].str, BK_ID_LEN + 1);
-    msg->tier = f[F_TIER].type == BK_JSON_STRING ? bk_tier_find(f[F_TIER].str, f[F_TIER].len) : NULL;
-    if (msg->tier == NULL) {
+    const bk_tier *tier = f[F_TIER].type == BK_JSON_STRING ? bk_tier_find(f[F_TIER].str, f[F_TIER].len) : NULL;
+    if (tier == NULL) {
         return bk_err_set(err, BK_E_INVAL, "tier missing or unknown, booking=%s", msg->booking_id);
     }
-    if (f[F_QUANTITY].type != BK_JSON_INT || f[F_QUANTITY].i < 1 || f[F_QUANTITY].i > BK_MSG_QUANTITY_MAX) {
+    if (msg->quantity == 0) {
         return bk_err_set(err, BK_E_INVAL, "quantity missing or out of 1..%d, booking=%s", BK_MSG_QUANTITY_MAX,
                           msg->booking_id);
     }
-    msg->quantity = (int32_t)f[F_QUANTITY].i;
+    if (msg->accepted_at_ms == 0) {
+        return bk_err_set(err, BK_E_INVAL,
+                          "accepted_at missing or not epoch milliseconds before year 10000, booking=%s",
+                          msg->booking_id);
+    }
     /* A NUL inside the customer (escaped as \u0000) could never be stored as PostgreSQL text. */
     if (f[F_CUSTOMER].type == BK_JSON_STRING && f[F_CUSTOMER].len <= BK_REQ_CUSTOMER_BYTES &&
         strlen(f[F_CUSTOMER].str) == f[F_CUSTOMER].len) {
@@ -88,12 +102,6 @@ int bk_msg_decode(const char *buf, size_t len, bk_msg *msg, bk_err *err)
         return bk_err_set(err, BK_E_INVAL, "customer is not a string of at most %d bytes without NUL, booking=%s",
                           BK_REQ_CUSTOMER_BYTES, msg->booking_id);
     }
-    if (f[F_ACCEPTED_AT].type != BK_JSON_INT || f[F_ACCEPTED_AT].i <= 0 ||
-        f[F_ACCEPTED_AT].i > BK_MSG_ACCEPTED_AT_MAX) {
-        return bk_err_set(err, BK_E_INVAL,
-                          "accepted_at missing or not epoch milliseconds before year 10000, booking=%s",
-                          msg->booking_id);
-    }
-    msg->accepted_at_ms = f[F_ACCEPTED_AT].i;
+    msg->tier = tier;
     return BK_OK;
 }

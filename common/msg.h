@@ -32,7 +32,10 @@ typedef struct bk_msg {
 /* Encodes msg into buf (cap bytes); *len gets the encoded length. */
 int bk_msg_encode(const bk_msg *msg, char *buf, size_t cap, size_t *len, bk_err *err) BK_WARN_UNUSED;
 
-/* Decodes and validates len bytes into msg; BK_E_INVAL with the reason if undecodable. */
+/* Decodes and validates len bytes into msg; BK_E_INVAL with the reason if undecodable. Even then,
+ * msg keeps what could be read, so that the booking can still be ended: booking_id ("" if the
+ * payload is not a JSON object with a well-formed id), quantity (0 unless in 1..BK_MSG_QUANTITY_MAX)
+ * and accepted_at_ms (0 unless valid). tier and customer are set only on success. */
 int bk_msg_decode(const char *buf, size_t len, bk_msg *msg, bk_err *err) BK_WARN_UNUSED;
 
 #endif

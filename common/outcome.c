@@ -12,7 +12,10 @@ int bk_outcome_format(const bk_outcome *o, char *buf, size_t cap, size_t *len, b
 {
     char line[BK_OUTCOME_LINE_MAX];
     int n = snprintf(line, sizeof(line), "%s %s %s %" PRId32 " %" PRId64 " %" PRId64, o->booking_id,
-                     o->confirmed ? "confirmed" : "rejected", o->tier->code, o->quantity, o->created_ms, o->decided_ms);
+                     o->confirmed ? "confirmed"
+                     : o->invalid ? "invalid"
+                                  : "rejected",
+                     o->tier->code, o->quantity, o->created_ms, o->decided_ms);
     size_t used = n > 0 ? (size_t)n : 0;
     if (o->has_customer) {
         static const char hex[] = "0123456789abcdef";
@@ -145,12 +148,14 @@ int bk_outcome_parse(const char *line, size_t len, bk_outcome *o, bk_err *err)
     memcpy(o->booking_id, id, BK_ID_LEN);
     if (n_status == 9 && memcmp(status, "confirmed", 9) == 0) {
         o->confirmed = 1;
+    } else if (n_status == 7 && memcmp(status, "invalid", 7) == 0) {
+        o->invalid = 1;
     } else if (!(n_status == 8 && memcmp(status, "rejected", 8) == 0)) {
-        return bk_err_set(err, BK_E_INVAL, "outcome status is neither confirmed nor rejected, booking=%s",
+        return bk_err_set(err, BK_E_INVAL, "outcome status is not confirmed, rejected or invalid, booking=%s",
                           o->booking_id);
     }
     o->tier = bk_tier_find(tier, n_tier);
-    if (o->tier == NULL || !parse_int(qty, n_qty, 1, BK_MSG_QUANTITY_MAX, &quantity) ||
+    if (o->tier == NULL || !parse_int(qty, n_qty, o->invalid ? 0 : 1, BK_MSG_QUANTITY_MAX, &quantity) ||
         !parse_int(created, n_created, 1, BK_MSG_ACCEPTED_AT_MAX, &o->created_ms) ||
         !parse_int(decided, n_decided, 1, BK_MSG_ACCEPTED_AT_MAX, &o->decided_ms)) {
         return bk_err_set(err, BK_E_INVAL, "outcome tier, quantity or times malformed, booking=%s", o->booking_id);

@@ -4,7 +4,11 @@
  * never hears of an outcome that was rolled back). One line per booking, fields separated by one
  * space, the customer last:
  *
- *   <booking_id> <confirmed|rejected> <tier> <quantity> <created_ms> <decided_ms>[ <customer>]\n
+ *   <booking_id> <confirmed|rejected|invalid> <tier> <quantity> <created_ms> <decided_ms>[ <customer>]\n
+ *
+ * "rejected" is a booking that did not fit (reason sold_out). "invalid" is a booking whose Kafka
+ * message the processor could not apply (reason invalid, dead-lettered): its tier is the one of
+ * its partition, its quantity is 0 when the message's could not be read, and it has no customer.
  *
  * The customer is escaped so that a line never holds a control character: "\\" for a backslash
  * and "\xHH" for bytes below 0x20 and 0x7f. A payload is a run of whole lines. */
@@ -27,8 +31,9 @@
 typedef struct bk_outcome {
     char booking_id[BK_ID_LEN + 1];
     const bk_tier *tier;
-    int32_t quantity;
-    int confirmed; /* 1: confirmed; 0: rejected, sold out */
+    int32_t quantity; /* 1..BK_MSG_QUANTITY_MAX; 0 only for an invalid booking whose quantity was unreadable */
+    int confirmed;    /* 1: confirmed; 0: rejected, sold out (or invalid, below) */
+    int invalid;      /* 1: rejected because its message could not be applied; confirmed is 0 */
     int64_t created_ms;
     int64_t decided_ms;
     int has_customer;

@@ -53,7 +53,7 @@ void bk_lookup_from_outcome(const bk_outcome *o, int final, bk_booking *out)
     memcpy(out->booking_id, o->booking_id, sizeof(out->booking_id));
     out->tier = o->tier;
     out->quantity = o->quantity;
-    out->amount_cents = (int64_t)o->quantity * o->tier->price_cents;
+    out->amount_cents = o->invalid ? 0 : (int64_t)o->quantity * o->tier->price_cents;
     if (o->has_customer) {
         memcpy(out->customer, o->customer, sizeof(out->customer));
     }
@@ -62,7 +62,7 @@ void bk_lookup_from_outcome(const bk_outcome *o, int final, bk_booking *out)
         out->final = 1;
         out->confirmed = o->confirmed;
         if (!o->confirmed) {
-            memcpy(out->reason, "sold_out", sizeof("sold_out")); /* the one reason a booking is rejected */
+            snprintf(out->reason, sizeof(out->reason), "%s", o->invalid ? "invalid" : "sold_out");
         }
         bk_clock_format(o->decided_ms, out->decided_at, sizeof(out->decided_at));
     }

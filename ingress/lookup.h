@@ -16,10 +16,10 @@
 typedef struct bk_booking {
     char booking_id[BK_ID_LEN + 1];
     const bk_tier *tier;
-    int quantity;
-    int final; /* 1: confirmed or rejected; 0: pending */
+    int quantity; /* 0 only for an invalid booking whose quantity could not be read */
+    int final;    /* 1: confirmed or rejected; 0: pending */
     int confirmed;
-    char reason[32]; /* "sold_out" when rejected */
+    char reason[32]; /* "sold_out" or "invalid" when rejected */
     int64_t amount_cents;
     char customer[BK_REQ_CUSTOMER_BYTES + 1];
     char created_at[32]; /* RFC 3339 UTC, milliseconds */

@@ -12,6 +12,7 @@ typedef struct slot {
     char id[BK_ID_LEN + 1];
     unsigned char final;
     unsigned char confirmed;
+    unsigned char invalid;
     int32_t quantity;
     const bk_tier *tier;
     int64_t created_ms;
@@ -98,6 +99,7 @@ void bk_recent_put_final(bk_recent *recent, const bk_outcome *o)
     free(s->customer);
     *s = (slot){.final = 1,
                 .confirmed = (unsigned char)o->confirmed,
+                .invalid = (unsigned char)o->invalid,
                 .quantity = o->quantity,
                 .tier = o->tier,
                 .created_ms = o->created_ms,
@@ -120,6 +122,7 @@ bk_recent_state bk_recent_get(bk_recent *recent, const char *id, bk_booking *out
         o = (bk_outcome){.tier = s->tier,
                          .quantity = s->quantity,
                          .confirmed = s->confirmed,
+                         .invalid = s->invalid,
                          .created_ms = s->created_ms,
                          .decided_ms = s->decided_ms,
                          .has_customer = s->customer != NULL};

@@ -135,12 +135,15 @@ enum MHD_Result bk_reply_booking(struct MHD_Connection *conn, bk_reply_ctx *ctx,
     put_str(g, "booking_id", b->booking_id);
     if (b->tier != NULL) {
         put_str(g, "tier", b->tier->code);
+    }
+    if (b->tier != NULL && b->quantity > 0) { /* an invalid booking's may be unknown */
         put_int(g, "quantity", b->quantity);
     }
     put_str(g, "status", !b->final ? "pending" : b->confirmed ? "confirmed" : "rejected");
     if (b->final && !b->confirmed) {
+        int invalid = strcmp(b->reason, "invalid") == 0;
         put_str(g, "reason", b->reason);
-        put_str(g, "message", "Not enough tickets available");
+        put_str(g, "message", invalid ? "This booking could not be processed" : "Not enough tickets available");
     }
     if (b->tier != NULL) {
         put_int(g, "amount_cents", b->amount_cents);

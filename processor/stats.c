@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { K_CONFIRMED, K_REJECTED, K_DUPLICATE, K_DEAD, K_APPLIED, N_KINDS };
+enum { K_CONFIRMED, K_REJECTED, K_DUPLICATE, K_DEAD, K_INVALID, K_APPLIED, N_KINDS };
 
 struct bk_stats {
     rd_kafka_t *rk;
@@ -22,12 +22,17 @@ struct bk_stats {
     bk_counter outcomes[N_KINDS];
     bk_counter failures;
     bk_counter lag[BK_STATS_PARTITIONS];
+    bk_counter refused[BK_STATS_PARTITIONS]; /* 1: the stored offset is outside the log, not consuming */
+    bk_counter stuck[BK_STATS_PARTITIONS];   /* 1: a message could not even be dead-lettered, retrying */
     char lag_labels[BK_STATS_PARTITIONS][24];
     atomic_llong next_offset[BK_STATS_PARTITIONS]; /* -1 until a batch of the partition commits */
+    atomic_int refused_seen[BK_STATS_PARTITIONS];
+    atomic_int stuck_seen[BK_STATS_PARTITIONS];
 };
 
-static const char *const kind_labels[N_KINDS] = {"kind=\"confirmed\"", "kind=\"rejected\"", "kind=\"duplicate\"",
-                                                 "kind=\"dead_letter\"", "kind=\"already_applied\""};
+static const char *const kind_labels[N_KINDS] = {"kind=\"confirmed\"", "kind=\"rejected\"",
+                                                 "kind=\"duplicate\"", "kind=\"dead_letter\"",
+                                                 "kind=\"invalid\"",   "kind=\"already_applied\""};
 
 /* Lag = the broker's high watermark (as last fetched) minus the next offset we committed. */
 static void sample_lag(bk_stats *st, bk_counter **counters, size_t *n)
@@ -60,13 +65,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         MHD_destroy_response(resp);
         return ret;
     }
-    bk_counter *counters[N_KINDS + 1 + BK_STATS_PARTITIONS];
+    bk_counter *counters[N_KINDS + 1 + 3 * BK_STATS_PARTITIONS];
     size_t n = 0;
     for (int k = 0; k < N_KINDS; k++) {
         counters[n++] = &st->outcomes[k];
     }
     counters[n++] = &st->failures;
     sample_lag(st, counters, &n);
+    /* Shown for the partitions we applied or that ever had the problem: a 0 says it is gone. */
+    for (int p = 0; p < BK_STATS_PARTITIONS; p++) {
+        if (atomic_load(&st->next_offset[p]) >= 0 || atomic_load(&st->refused_seen[p])) {
+            counters[n++] = &st->refused[p];
+        }
+    }
+    for (int p = 0; p < BK_STATS_PARTITIONS; p++) {
+        if (atomic_load(&st->next_offset[p]) >= 0 || atomic_load(&st->stuck_seen[p])) {
+            counters[n++] = &st->stuck[p];
+        }
+    }
     bk_histogram *histograms[] = {&st->batch_size, &st->txn_seconds};
     bk_metrics_set set = {counters, n, histograms, 2};
     size_t len = 0;
@@ -113,7 +129,19 @@ bk_stats *bk_stats_new(const bk_cfg *cfg, rd_kafka_t *rk)
                                   .help = "Messages in Kafka not yet applied, per partition.",
                                   .labels = st->lag_labels[p],
                                   .is_gauge = 1};
+        st->refused[p] = (bk_counter){.name = "bk_partition_refused",
+                                      .help = "1 while a partition is not consumed because its stored offset "
+                                              "is outside the Kafka log (docs/running.md).",
+                                      .labels = st->lag_labels[p],
+                                      .is_gauge = 1};
+        st->stuck[p] = (bk_counter){.name = "bk_partition_stuck",
+                                    .help = "1 while a partition retries a message that PostgreSQL refused "
+                                            "even as a dead letter.",
+                                    .labels = st->lag_labels[p],
+                                    .is_gauge = 1};
         atomic_init(&st->next_offset[p], -1);
+        atomic_init(&st->refused_seen[p], 0);
+        atomic_init(&st->stuck_seen[p], 0);
     }
     /* Loopback by default (BK_METRICS_ADDR): the numbers are for the operator, not for anyone
      * who can reach the host. */
@@ -153,6 +181,7 @@ void bk_stats_batch(bk_stats *stats, int32_t p, size_t n, const bk_batch_result 
     bk_counter_add(&stats->outcomes[K_REJECTED], (long long)r->n_rejected);
     bk_counter_add(&stats->outcomes[K_DUPLICATE], (long long)r->n_duplicate);
     bk_counter_add(&stats->outcomes[K_DEAD], (long long)r->n_undecodable);
+    bk_counter_add(&stats->outcomes[K_INVALID], (long long)r->n_invalid);
     bk_counter_add(&stats->outcomes[K_APPLIED], (long long)r->n_applied);
     if (p >= 0 && p < BK_STATS_PARTITIONS) {
         atomic_store(&stats->next_offset[p], r->next_offset);
@@ -162,4 +191,20 @@ void bk_stats_batch(bk_stats *stats, int32_t p, size_t n, const bk_batch_result 
 void bk_stats_failure(bk_stats *stats)
 {
     bk_counter_add(&stats->failures, 1);
+}
+
+void bk_stats_refused(bk_stats *stats, int32_t p, int refused)
+{
+    if (p >= 0 && p < BK_STATS_PARTITIONS) {
+        atomic_store(&stats->refused_seen[p], 1);
+        bk_counter_set(&stats->refused[p], refused);
+    }
+}
+
+void bk_stats_stuck(bk_stats *stats, int32_t p, int stuck)
+{
+    if (p >= 0 && p < BK_STATS_PARTITIONS && (stuck || atomic_load(&stats->stuck_seen[p]))) {
+        atomic_store(&stats->stuck_seen[p], 1);
+        bk_counter_set(&stats->stuck[p], stuck);
+    }
 }

@@ -1,5 +1,6 @@
 /* The processor's Prometheus metrics, served on BK_METRICS_PORT at /metrics: batch sizes,
- * transaction latency, outcomes by kind, failed batches and consumer lag per partition. */
+ * transaction latency, outcomes by kind, failed batches, consumer lag per partition, and the
+ * partitions that stopped for a reason an operator must see (refused, stuck). */
 #ifndef BK_PROCESSOR_STATS_H
 #define BK_PROCESSOR_STATS_H
 
@@ -24,5 +25,11 @@ void bk_stats_batch(bk_stats *stats, int32_t p, size_t n, const bk_batch_result 
 
 /* One batch transaction that failed and will be retried. */
 void bk_stats_failure(bk_stats *stats);
+
+/* Partition p is (1) or is no longer (0) refused: its stored offset is outside the log. */
+void bk_stats_refused(bk_stats *stats, int32_t p, int refused);
+
+/* Partition p is (1) or is no longer (0) stuck on a message refused even as a dead letter. */
+void bk_stats_stuck(bk_stats *stats, int32_t p, int stuck);
 
 #endif

@@ -6,6 +6,7 @@
 #include "common/db.h"
 #include "common/log.h"
 #include "common/outcome.h"
+#include "processor/refusal.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -32,13 +33,14 @@ static const bk_db_stmt stmts[] = {
     {"insert_bookings",
      "INSERT INTO bookings (booking_id, tier, quantity, customer, status, reason, amount_cents, created_at, "
      "decided_at, kafka_partition, kafka_offset) "
-     "SELECT b.id, t.tier, b.qty, b.customer, b.status, "
-     "CASE WHEN b.status = 'rejected' THEN 'sold_out' END, b.qty::bigint * t.price_cents, "
+     "SELECT b.id, t.tier, b.qty, b.customer, b.status, b.reason, "
+     /* An invalid booking (its message could not be applied) costs nothing; its qty may be NULL. */
+     "CASE WHEN b.reason = 'invalid' THEN 0 ELSE b.qty::bigint * t.price_cents END, "
      /* Exact milliseconds (no float): the ingresses show the same instants from the NOTIFY. */
      "timestamptz 'epoch' + b.accepted_ms * interval '1 millisecond', "
      "timestamptz 'epoch' + $4::bigint * interval '1 millisecond', $2, b.off "
-     "FROM jsonb_to_recordset($3::jsonb) AS b(id text, qty int, customer text, status text, accepted_ms bigint, "
-     "off bigint) JOIN tiers t ON t.tier = $1 "
+     "FROM jsonb_to_recordset($3::jsonb) AS b(id text, qty int, customer text, status text, reason text, "
+     "accepted_ms bigint, off bigint) JOIN tiers t ON t.tier = $1 "
      "ON CONFLICT (booking_id) DO NOTHING"},
     /* The guarded decrement: even if our arithmetic were wrong, no row ever goes below zero. */
     {"decrement", "UPDATE tiers SET available = available - $2 WHERE tier = $1 AND available >= $2"},
@@ -77,11 +79,6 @@ void bk_store_free(bk_store *store)
     free(store);
 }
 
-const char *bk_store_sqlstate(const bk_store *store)
-{
-    return bk_db_last_sqlstate(store->db);
-}
-
 int bk_store_connect(bk_store *store, bk_err *err)
 {
     return bk_db_connect(store->db, err);
@@ -117,9 +114,9 @@ int bk_store_load_offset(bk_store *store, int32_t partition, int64_t *next_offse
     return rc;
 }
 
-/* Builds the text array literal {id,id,...} of the decodable ids at or past the fence. Ids are
+/* Builds the text array literal {id,id,...} of the readable ids at or past the fence. Ids are
  * base64url, so no element needs quoting. */
-static char *ids_literal(const bk_store_msg *msgs, size_t n, int64_t stored)
+static char *ids_literal(const bk_batch_item *items, size_t n, int64_t stored)
 {
     char *lit = malloc(n * (BK_ID_LEN + 1) + 3);
     if (lit == NULL) {
@@ -128,11 +125,11 @@ static char *ids_literal(const bk_store_msg *msgs, size_t n, int64_t stored)
     size_t len = 0;
     lit[len++] = '{';
     for (size_t k = 0; k < n; k++) {
-        if (msgs[k].decoded && msgs[k].offset >= stored) {
+        if (items[k].booking_id[0] != '\0' && items[k].offset >= stored) {
             if (len > 1) {
                 lit[len++] = ',';
             }
-            memcpy(lit + len, msgs[k].msg.booking_id, BK_ID_LEN);
+            memcpy(lit + len, items[k].booking_id, BK_ID_LEN);
             len += BK_ID_LEN;
         }
     }
@@ -142,9 +139,9 @@ static char *ids_literal(const bk_store_msg *msgs, size_t n, int64_t stored)
 }
 
 /* Sets items[k].known for every id that already has a row. */
-static int mark_known(bk_store *store, const bk_store_msg *msgs, size_t n, int64_t stored, bk_err *err)
+static int mark_known(bk_store *store, size_t n, int64_t stored, bk_err *err)
 {
-    char *lit = ids_literal(msgs, n, stored);
+    char *lit = ids_literal(store->items, n, stored);
     if (lit == NULL) {
         return bk_err_set(err, BK_E_NOMEM, "ids literal of %zu ids", n);
     }
@@ -154,7 +151,7 @@ static int mark_known(bk_store *store, const bk_store_msg *msgs, size_t n, int64
     for (int row = 0; rc == BK_OK && row < PQntuples(res); row++) {
         const char *id = PQgetvalue(res, row, 0);
         for (size_t k = 0; k < n; k++) {
-            if (msgs[k].decoded && strcmp(msgs[k].msg.booking_id, id) == 0) {
+            if (strcmp(store->items[k].booking_id, id) == 0) {
                 store->items[k].known = 1;
             }
         }
@@ -162,6 +159,18 @@ static int mark_known(bk_store *store, const bk_store_msg *msgs, size_t n, int64
     PQclear(res);
     free(lit);
     return rc;
+}
+
+/* The instant a booking row says it was accepted: the message's, else (an invalid message) the
+ * Kafka timestamp the processor put there, else the decision's. Row and announcement share it. */
+static int64_t created_ms(const bk_store_msg *m, int64_t decided_ms)
+{
+    return m->msg.accepted_at_ms > 0 ? m->msg.accepted_at_ms : decided_ms;
+}
+
+static int has_row(bk_verdict v)
+{
+    return v == BK_VERDICT_CONFIRMED || v == BK_VERDICT_REJECTED || v == BK_VERDICT_INVALID;
 }
 
 static int gen_key_str(yajl_gen g, const char *key, const char *value)
@@ -176,7 +185,7 @@ static int gen_key_int(yajl_gen g, const char *key, long long value)
            yajl_gen_integer(g, value) == yajl_gen_status_ok;
 }
 
-/* Inserts the confirmed and rejected bookings; fails if any already existed (a booking with the
+/* Inserts the confirmed, rejected and invalid bookings; fails if any already existed (a booking with the
  * same id committed by another partition's transaction since mark_known): the caller retries. */
 static int insert_bookings(bk_store *store, int32_t partition, const bk_tier *tier, const bk_store_msg *msgs, size_t n,
                            size_t n_rows, int64_t decided_ms, bk_err *err)
@@ -190,14 +199,18 @@ static int insert_bookings(bk_store *store, int32_t partition, const bk_tier *ti
     int ok = yajl_gen_array_open(g) == yajl_gen_status_ok;
     for (size_t k = 0; ok && k < n; k++) {
         bk_verdict v = msgs[k].verdict;
-        if (v != BK_VERDICT_CONFIRMED && v != BK_VERDICT_REJECTED) {
+        if (!has_row(v)) {
             continue;
         }
         const bk_msg *m = &msgs[k].msg;
+        int invalid = v == BK_VERDICT_INVALID;
+        /* An invalid row keeps no customer: the name may be what PostgreSQL refused. */
         ok = yajl_gen_map_open(g) == yajl_gen_status_ok && gen_key_str(g, "id", m->booking_id) &&
-             gen_key_int(g, "qty", m->quantity) && (!m->has_customer || gen_key_str(g, "customer", m->customer)) &&
+             (m->quantity == 0 || gen_key_int(g, "qty", m->quantity)) &&
+             (invalid || !m->has_customer || gen_key_str(g, "customer", m->customer)) &&
              gen_key_str(g, "status", v == BK_VERDICT_CONFIRMED ? "confirmed" : "rejected") &&
-             gen_key_int(g, "accepted_ms", m->accepted_at_ms) && gen_key_int(g, "off", msgs[k].offset) &&
+             (v == BK_VERDICT_CONFIRMED || gen_key_str(g, "reason", invalid ? "invalid" : "sold_out")) &&
+             gen_key_int(g, "accepted_ms", created_ms(&msgs[k], decided_ms)) && gen_key_int(g, "off", msgs[k].offset) &&
              yajl_gen_map_close(g) == yajl_gen_status_ok;
     }
     ok = ok && yajl_gen_array_close(g) == yajl_gen_status_ok;
@@ -253,18 +266,22 @@ static int notify_outcomes(bk_store *store, const bk_tier *tier, const bk_store_
     int rc = BK_OK;
     for (size_t k = 0; rc == BK_OK && k < n; k++) {
         bk_verdict v = msgs[k].verdict;
-        if (v != BK_VERDICT_CONFIRMED && v != BK_VERDICT_REJECTED) {
+        if (!has_row(v)) {
             continue;
         }
         const bk_msg *m = &msgs[k].msg;
+        int invalid = v == BK_VERDICT_INVALID;
         bk_outcome o = {.tier = tier,
                         .quantity = m->quantity,
                         .confirmed = v == BK_VERDICT_CONFIRMED,
-                        .created_ms = m->accepted_at_ms,
+                        .invalid = invalid,
+                        .created_ms = created_ms(&msgs[k], decided_ms),
                         .decided_ms = decided_ms,
-                        .has_customer = m->has_customer};
+                        .has_customer = !invalid && m->has_customer};
         memcpy(o.booking_id, m->booking_id, sizeof(o.booking_id));
-        memcpy(o.customer, m->customer, sizeof(o.customer));
+        if (o.has_customer) {
+            memcpy(o.customer, m->customer, sizeof(o.customer));
+        }
         rc = notes_reserve(store, used, BK_OUTCOME_LINE_MAX + 1, err);
         if (rc == BK_OK) {
             rc = bk_outcome_append(&o, store->notes, store->cap_notes - 1, &used, &in_payload, err);
@@ -290,8 +307,19 @@ static int dead_letter(bk_store *store, int32_t partition, const bk_store_msg *m
     char part[16], off[24];
     snprintf(part, sizeof(part), "%" PRId32, partition);
     snprintf(off, sizeof(off), "%" PRId64, m->offset);
-    const char *values[] = {store->topic, part, off, payload_hex, m->error};
-    bk_log_warn("event=dead_letter topic=%s partition=%s offset=%s error=\"%s\"", store->topic, part, off, m->error);
+    /* The error column is text: only printable ASCII goes in, so no byte of ours can make
+     * PostgreSQL refuse the dead letter itself (a cut UTF-8 character would, SQLSTATE 22021). */
+    char error[sizeof(m->error)];
+    size_t len = 0;
+    for (; m->error[len] != '\0' && len + 1 < sizeof(error); len++) {
+        unsigned char c = (unsigned char)m->error[len];
+        error[len] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    error[len] = '\0';
+    const char *values[] = {store->topic, part, off, payload_hex, error};
+    bk_log_warn("event=dead_letter topic=%s partition=%s offset=%s booking=%s ends=%s error=\"%s\"", store->topic, part,
+                off, m->msg.booking_id[0] != '\0' ? m->msg.booking_id : "-",
+                m->verdict == BK_VERDICT_INVALID ? "invalid" : "-", error);
     return run(store, "dead_letter", 5, values, err);
 }
 
@@ -319,28 +347,39 @@ static int apply_locked(bk_store *store, int32_t partition, const bk_tier *tier,
     res = NULL; /* reused below, and cleared again on every path */
     stats->stored_offset = stored;
 
-    size_t n_decoded = 0;
+    size_t n_live = 0, n_ids = 0;
     for (size_t k = 0; k < n; k++) {
+        const bk_store_msg *m = &msgs[k];
+        int live = m->decoded && m->refused == 0;
+        /* A dead message ends its booking only if its id can be read, its partition has a tier
+         * (the row's tier) and PostgreSQL did not refuse that too. */
+        int ends = !live && tier != NULL && m->refused < 2;
         store->items[k] = (bk_batch_item){
-            .offset = msgs[k].offset,
-            .booking_id = msgs[k].msg.booking_id,
-            .quantity = msgs[k].msg.quantity,
-            .verdict = msgs[k].decoded ? BK_VERDICT_PENDING : BK_VERDICT_UNDECODABLE,
+            .offset = m->offset,
+            .booking_id = live || ends ? m->msg.booking_id : "",
+            .quantity = m->msg.quantity,
+            .verdict = live ? BK_VERDICT_PENDING : BK_VERDICT_UNDECODABLE,
         };
-        n_decoded += msgs[k].decoded && msgs[k].offset >= stored;
+        n_live += live && m->offset >= stored;
+        n_ids += store->items[k].booking_id[0] != '\0' && m->offset >= stored;
     }
 
     int32_t available = 0;
-    if (n_decoded > 0) {
-        rc = mark_known(store, msgs, n, stored, err);
+    if (n_ids > 0) {
+        rc = mark_known(store, n, stored, err);
+    }
+    if (rc == BK_OK && n_live > 0) {
         const char *tier_key[] = {tier->code};
-        if (rc == BK_OK) {
-            rc = bk_db_exec(store->db, "lock_tier", 1, tier_key, &res, err);
+        rc = bk_db_exec(store->db, "lock_tier", 1, tier_key, &res, err);
+        if (rc == BK_OK && PQntuples(res) != 1) {
+            /* Not the message's fault: keep the batch and retry, loudly, until the row is back. */
+            rc = bk_err_set(err, BK_E_DB, "tier %s has no row in table tiers, partition=%s", tier->code, part);
         }
         if (rc == BK_OK) {
             available = (int32_t)strtol(PQgetvalue(res, 0, 0), NULL, 10);
         }
         PQclear(res);
+        res = NULL;
     }
     bk_batch_result *r = &stats->result;
     if (rc == BK_OK) {
@@ -349,8 +388,9 @@ static int apply_locked(bk_store *store, int32_t partition, const bk_tier *tier,
     for (size_t k = 0; rc == BK_OK && k < n; k++) {
         msgs[k].verdict = store->items[k].verdict;
     }
-    if (rc == BK_OK && r->n_confirmed + r->n_rejected > 0) {
-        rc = insert_bookings(store, partition, tier, msgs, n, r->n_confirmed + r->n_rejected, decided_ms, err);
+    size_t n_rows = r->n_confirmed + r->n_rejected + r->n_invalid;
+    if (rc == BK_OK && n_rows > 0) {
+        rc = insert_bookings(store, partition, tier, msgs, n, n_rows, decided_ms, err);
     }
     if (rc == BK_OK && r->seats_sold > 0) {
         char seats[16];
@@ -363,7 +403,7 @@ static int apply_locked(bk_store *store, int32_t partition, const bk_tier *tier,
         PQclear(res);
     }
     for (size_t k = 0; rc == BK_OK && k < n; k++) {
-        if (msgs[k].verdict == BK_VERDICT_UNDECODABLE) {
+        if (msgs[k].verdict == BK_VERDICT_UNDECODABLE || msgs[k].verdict == BK_VERDICT_INVALID) {
             rc = dead_letter(store, partition, &msgs[k], err);
         }
     }
@@ -373,7 +413,7 @@ static int apply_locked(bk_store *store, int32_t partition, const bk_tier *tier,
         const char *values[] = {store->topic, part, next};
         rc = run(store, "store_offset", 3, values, err);
     }
-    if (rc == BK_OK && r->n_confirmed + r->n_rejected > 0) {
+    if (rc == BK_OK && n_rows > 0) {
         rc = notify_outcomes(store, tier, msgs, n, decided_ms, err);
     }
     return rc;
@@ -393,22 +433,36 @@ int bk_store_apply(bk_store *store, int32_t partition, const bk_tier *tier, bk_s
     }
     /* A partition without a tier can only carry dead letters: decode already failed them all. */
     for (size_t k = 0; tier == NULL && k < n; k++) {
-        if (msgs[k].decoded) {
+        if (msgs[k].decoded && msgs[k].refused == 0) {
             return bk_err_set(err, BK_E_INVAL, "decoded message on partition=%" PRId32 " without a tier", partition);
         }
     }
 
-    int rc = bk_db_connect(store->db, err);
+    bk_err first;
+    bk_err_clear(&first);
+    int rc = bk_db_connect(store->db, &first);
     if (rc == BK_OK) {
-        rc = bk_db_command(store->db, "BEGIN", err);
+        rc = bk_db_command(store->db, "BEGIN", &first);
     }
     if (rc == BK_OK) {
-        rc = apply_locked(store, partition, tier, msgs, n, stats, err);
+        rc = apply_locked(store, partition, tier, msgs, n, stats, &first);
         if (rc == BK_OK) {
-            rc = bk_db_command(store->db, "COMMIT", err);
+            rc = bk_db_command(store->db, "COMMIT", &first);
         } else {
             bk_db_rollback(store->db);
         }
     }
-    return rc;
+    if (rc == BK_OK) {
+        return BK_OK;
+    }
+    /* Only a statement that failed on a connection still up can blame the data; a connect that
+     * failed leaves an older SQLSTATE behind, and a good batch must then be retried, never
+     * dead-lettered. PostgreSQL's own text is not passed on: it quotes the refused row. */
+    if (rc == BK_E_DB &&
+        bk_refusal_classify(bk_db_connected(store->db), bk_db_last_sqlstate(store->db)) == BK_REFUSAL_DATA) {
+        char sentence[128];
+        bk_refusal_describe(bk_db_last_sqlstate(store->db), sentence, sizeof(sentence));
+        return bk_err_set(err, BK_E_INVAL, "%s", sentence);
+    }
+    return bk_err_set(err, rc, "%s", first.msg);
 }

@@ -1,7 +1,9 @@
 """Crashes (SPEC §3, §5): kill -9 of the processor or the ingress in the middle of a stream of bookings.
 A 202 is a promise — every accepted booking reaches exactly one final outcome, outcomes decided before
 the crash never change, seats are never taken twice, and the result is still first come, first served.
-Also: ?wait when the outcome cannot be known (processor stopped)."""
+Also: ?wait when the outcome cannot be known (processor stopped); states that must stop a partition
+loudly instead of crashing the processor or skipping bookings (a tier without its row, a stored offset
+that no longer points into the Kafka log)."""
 
 import itertools
 import threading
@@ -9,8 +11,8 @@ import time
 
 import requests
 
-from helpers import (FINAL, Api, assert_api_agrees, assert_final_booking, assert_tier_consistent, json_body,
-                     wait_until)
+from helpers import (FINAL, PARTITION, TOPIC, Api, assert_api_agrees, assert_final_booking, assert_tier_consistent,
+                     json_body, wait_until)
 
 CAPACITY = 300
 QUANTITIES = [1, 2, 1, 3, 1, 1, 2, 1]  # mean 1.5: sold out after ~200 of the bookings
@@ -163,3 +165,60 @@ def test_wait_gives_up_while_the_processor_is_down(stack, api, db, reset_tier):
 def _final_or_none(api, booking_id):
     body = json_body(api.get_booking(booking_id, wait=1000), 200)
     return body if body["status"] in FINAL else None
+
+
+def test_tier_without_its_row_stops_the_partition_without_a_crash(stack, api, db, drain, reset_tier):
+    """A booking whose tier row is missing is not the message's fault: the processor keeps the batch,
+    says why, retries, and decides it once the row is back; it never dies on it."""
+    reset_tier("GA")
+    pid = stack.processor.proc.pid
+    row = db.one("SELECT tier, name, position, price_cents, capacity, available FROM tiers WHERE tier = 'GA'")
+    db.conn.execute("DELETE FROM tiers WHERE tier = 'GA'")
+    try:
+        booking_id = api.accepted("GA", 1)["booking_id"]
+        stack.processor.wait_for_log(r"event=batch_failed partition=2 .*tier GA has no row", 30,
+                                     "the missing tier row reported")
+        assert api.booking(booking_id)["status"] == "pending"
+    finally:
+        db.conn.execute("INSERT INTO tiers (tier, name, position, price_cents, capacity, available)"
+                        " VALUES (%s, %s, %s, %s, %s, %s)", row)
+    assert_final_booking(api.wait_final(booking_id), "GA", 1, status="confirmed")
+    assert stack.processor.running() and stack.processor.proc.pid == pid
+
+
+def _metric(stack, line_start):
+    text = requests.get(stack.metrics_url, timeout=5).text
+    return [line for line in text.splitlines() if line.startswith(line_start)]
+
+
+def test_stored_offset_past_the_log_end_refuses_the_partition(stack, api, db, drain, need_kafka, reset_tier):
+    """A topic deleted and created again restarts at offset 0, below the offset PostgreSQL stored. The
+    processor must not consume that partition from anywhere (every message would be skipped as already
+    applied): it says so, shows it in /metrics, keeps the other partitions going, and consumes again
+    once an operator repaired the stored offset (docs/running.md)."""
+    ga = PARTITION["GA"]
+    reset_tier("GA")
+    reset_tier("VIP")  # the partition that must go on needs a seat to confirm
+    stack.processor.stop()
+    high = need_kafka.high_watermarks()[ga]
+    stored = high + 1000  # what the processor would hold after the topic was recreated
+    db.conn.execute("UPDATE partition_offsets SET next_offset = %s WHERE topic = %s AND partition = %s",
+                    (stored, TOPIC, ga))
+    try:
+        stack.start_processor()
+        stack.processor.wait_for_log(rf"event=partition_refused topic={TOPIC} partition={ga} stored_offset={stored}"
+                                     rf" log_start=\d+ log_end={high} reason=past_log_end", 30, "the refusal")
+        booking_id = api.accepted("GA", 1)["booking_id"]
+        other = api.accepted("VIP", 1)["booking_id"]
+        assert_final_booking(api.wait_final(other), "VIP", 1, status="confirmed")  # the others go on
+        assert _metric(stack, f'bk_partition_refused{{partition="{ga}"}}') == [f'bk_partition_refused{{partition="{ga}"}} 1']
+        assert api.booking(booking_id)["status"] == "pending"
+        assert db.next_offsets()[ga] == stored, "the refused partition moved"
+    finally:
+        # The operator's repair: stop the processor, point the offset at the first unapplied message.
+        stack.processor.stop()
+        db.conn.execute("UPDATE partition_offsets SET next_offset = %s WHERE topic = %s AND partition = %s",
+                        (high, TOPIC, ga))
+        stack.start_processor()
+    assert_final_booking(api.wait_final(booking_id), "GA", 1, status="confirmed")
+    assert _metric(stack, f'bk_partition_refused{{partition="{ga}"}}') in ([], [f'bk_partition_refused{{partition="{ga}"}} 0'])

@@ -9,11 +9,17 @@
 #include <stdio.h>
 
 /* How the processor hands a message in. */
-enum { NEW, KNOWN, BAD };
+enum {
+    NEW,
+    KNOWN,
+    BAD,
+    BAD_ID,
+    BAD_KNOWN
+}; /* BAD_ID: undecodable with a readable id; BAD_KNOWN: one already decided */
 
 typedef struct item_row {
     int64_t offset;
-    const char *booking_id; /* NULL for BAD: the module must not look at it */
+    const char *booking_id; /* NULL for BAD: the module must not look at it; "" is unreadable too */
     int32_t quantity;
     int kind;
     bk_verdict want;
@@ -178,6 +184,30 @@ static const batch_case batch_cases[] = {
               .n_undecodable = 1,
               .n_applied = 2,
               .next_offset = 8}},
+    {.name = "an undecodable message with a readable id ends its booking invalid",
+     .available = 5,
+     .stored_offset = 0,
+     .n_items = 3,
+     .items = {{0, "a", 0, BAD_ID, BK_VERDICT_INVALID},
+               {1, "", 0, BAD_ID, BK_VERDICT_UNDECODABLE},
+               {2, "b", 2, NEW, BK_VERDICT_CONFIRMED}},
+     .want = {.seats_sold = 2, .n_confirmed = 1, .n_undecodable = 2, .n_invalid = 1, .next_offset = 3}},
+    {.name = "the first message of an id decides it, applicable or not",
+     .available = 5,
+     .stored_offset = 0,
+     .n_items = 4,
+     .items = {{0, "a", 0, BAD_ID, BK_VERDICT_INVALID},
+               {1, "a", 2, NEW, BK_VERDICT_DUPLICATE},
+               {2, "b", 2, NEW, BK_VERDICT_CONFIRMED},
+               {3, "b", 0, BAD_ID, BK_VERDICT_UNDECODABLE}},
+     .want =
+         {.seats_sold = 2, .n_confirmed = 1, .n_duplicate = 1, .n_undecodable = 2, .n_invalid = 1, .next_offset = 4}},
+    {.name = "an undecodable message of a booking decided before is only recorded",
+     .available = 5,
+     .stored_offset = 7,
+     .n_items = 2,
+     .items = {{6, "a", 0, BAD_ID, BK_VERDICT_APPLIED}, {7, "a", 0, BAD_KNOWN, BK_VERDICT_UNDECODABLE}},
+     .want = {.n_undecodable = 1, .n_applied = 1, .next_offset = 8}},
     {.name = "empty batch keeps the stored offset",
      .available = 5,
      .stored_offset = 42,
@@ -187,7 +217,8 @@ static const batch_case batch_cases[] = {
 
 static const char *verdict_name(bk_verdict v)
 {
-    static const char *const names[] = {"UNDECODABLE", "PENDING", "CONFIRMED", "REJECTED", "DUPLICATE", "APPLIED"};
+    static const char *const names[] = {"UNDECODABLE", "PENDING", "CONFIRMED", "REJECTED",
+                                        "DUPLICATE",   "APPLIED", "INVALID"};
     return (size_t)v < N_ELEMS(names) ? names[v] : "?";
 }
 
@@ -198,6 +229,7 @@ static void expect_result(const char *name, const bk_batch_result *got, const bk
     EXPECT_INT(name, "n_rejected", got->n_rejected, want->n_rejected);
     EXPECT_INT(name, "n_duplicate", got->n_duplicate, want->n_duplicate);
     EXPECT_INT(name, "n_undecodable", got->n_undecodable, want->n_undecodable);
+    EXPECT_INT(name, "n_invalid", got->n_invalid, want->n_invalid);
     EXPECT_INT(name, "n_applied", got->n_applied, want->n_applied);
     EXPECT_INT(name, "next_offset", got->next_offset, want->next_offset);
 }
@@ -221,8 +253,8 @@ static void test_decide_table(void **state)
                 .offset = row->offset,
                 .booking_id = row->booking_id,
                 .quantity = row->quantity,
-                .known = row->kind == KNOWN,
-                .verdict = row->kind == BAD ? BK_VERDICT_UNDECODABLE : BK_VERDICT_PENDING,
+                .known = row->kind == KNOWN || row->kind == BAD_KNOWN,
+                .verdict = row->kind >= BAD ? BK_VERDICT_UNDECODABLE : BK_VERDICT_PENDING,
             };
         }
         bk_batch_result result;
@@ -274,14 +306,20 @@ static void apply_one_by_one(const bk_batch_item *items, size_t n, int32_t avail
             continue;
         }
         db_offset = it->offset + 1; /* committed with this message's transaction */
-        if (it->verdict == BK_VERDICT_UNDECODABLE) {
-            verdicts[k] = BK_VERDICT_UNDECODABLE;
-            result->n_undecodable++;
-            continue;
-        }
-        int in_db = it->known;
-        for (size_t j = 0; !in_db && j < n_decided; j++) {
+        int readable = it->booking_id != NULL && it->booking_id[0] != '\0';
+        int in_db = readable && it->known;
+        for (size_t j = 0; readable && !in_db && j < n_decided; j++) {
             in_db = strcmp(decided[j], it->booking_id) == 0;
+        }
+        if (it->verdict == BK_VERDICT_UNDECODABLE) {
+            /* Recorded; a readable id of a booking not decided yet ends it invalid. */
+            verdicts[k] = readable && !in_db ? BK_VERDICT_INVALID : BK_VERDICT_UNDECODABLE;
+            result->n_undecodable++;
+            if (verdicts[k] == BK_VERDICT_INVALID) {
+                decided[n_decided++] = it->booking_id;
+                result->n_invalid++;
+            }
+            continue;
         }
         if (in_db) {
             verdicts[k] = BK_VERDICT_DUPLICATE;
@@ -347,11 +385,12 @@ static void test_decide_matches_one_by_one(void **state)
             /* Each item owns its text: duplicates are equal strings, never the same pointer. */
             snprintf(ids[k], ID_TEXT_LEN, "id-%u", id_num);
             int bad = random_below(&seed, 100) < sc->pct_bad;
+            int bad_id = bad && random_below(&seed, 2) == 0; /* half the dead messages show their id */
             items[k] = (bk_batch_item){
                 .offset = offset,
-                .booking_id = bad ? NULL : ids[k],
+                .booking_id = bad && !bad_id ? NULL : ids[k],
                 .quantity = (int32_t)(1 + random_below(&seed, sc->max_quantity)),
-                .known = !bad && (id_num * 2654435761u >> 8) % 100 < sc->pct_known,
+                .known = (!bad || bad_id) && (id_num * 2654435761u >> 8) % 100 < sc->pct_known,
                 .verdict = bad ? BK_VERDICT_UNDECODABLE : BK_VERDICT_PENDING,
             };
             if (k + 1 == sc->n_below_stored) {
@@ -378,9 +417,9 @@ static void test_decide_matches_one_by_one(void **state)
                        result.n_applied,
                    sc->n_items);
         if (sc->every_verdict) {
-            EXPECT_TRUE(sc->name, "confirmed, rejected, duplicate, undecodable and applied messages",
+            EXPECT_TRUE(sc->name, "confirmed, rejected, duplicate, undecodable, invalid and applied messages",
                         result.n_confirmed > 0 && result.n_rejected > 0 && result.n_duplicate > 0 &&
-                            result.n_undecodable > 0 && result.n_applied > 0);
+                            result.n_undecodable > result.n_invalid && result.n_invalid > 0 && result.n_applied > 0);
         }
         free(items);
         free(ids);

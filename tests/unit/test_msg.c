@@ -306,6 +306,53 @@ static void test_decode(void **state)
     }
 }
 
+/* An undecodable message still gives what can be read, so its booking can be ended (as
+ * "invalid"); and nothing else: no tier, no customer. */
+typedef struct partial_case {
+    const char *name;
+    unit_text body;
+    const char *want_id; /* "" if unreadable */
+    int32_t want_quantity;
+    int64_t want_accepted_at;
+} partial_case;
+
+static const partial_case partial_cases[] = {
+    {"not JSON", {.head = "hello"}, "", 0, 0},
+    {"an array", {.head = "[{" V "," ID "," TIER "," QTY "," AT "}]"}, "", 0, 0},
+    {"malformed id", MSG(V ",\"booking_id\":\"x\"," TIER "," QTY "," AT), "", 2, 1763827200123},
+    {"unknown version", MSG("\"v\":2," ID "," TIER "," QTY "," AT), ID_A, 2, 1763827200123},
+    {"version only with an id", MSG("\"v\":999," ID), ID_A, 0, 0},
+    {"unknown tier", MSG(V "," ID ",\"tier\":\"BALCONY\"," QTY "," AT), ID_A, 2, 1763827200123},
+    {"quantity 0", MSG(V "," ID "," TIER ",\"quantity\":0," AT), ID_A, 0, 1763827200123},
+    {"quantity 1001", MSG(V "," ID "," TIER ",\"quantity\":1001," AT), ID_A, 0, 1763827200123},
+    {"customer a number", MSG(V "," ID "," TIER "," QTY ",\"customer\":7," AT), ID_A, 2, 1763827200123},
+    {"customer invalid UTF-8", MSG(V "," ID "," TIER "," QTY ",\"customer\":\"a\xc0\x80\"," AT), "", 0, 0},
+    {"accepted_at a string", MSG(V "," ID "," TIER "," QTY ",\"accepted_at\":\"soon\""), ID_A, 2, 0},
+};
+
+static void test_decode_keeps_what_it_can_read(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < N_ELEMS(partial_cases); k++) {
+        const partial_case *c = &partial_cases[k];
+        size_t len = 0;
+        char *body = unit_text_build(&c->body, &len);
+        bk_msg msg;
+        memset(&msg, 0x5a, sizeof(msg));
+
+        int rc = bk_msg_decode(body, len, &msg, NULL);
+        free(body);
+
+        EXPECT_INT(c->name, "rc", rc, BK_E_INVAL);
+        EXPECT_STR(c->name, "booking_id", msg.booking_id, c->want_id);
+        EXPECT_INT(c->name, "quantity", msg.quantity, c->want_quantity);
+        EXPECT_INT(c->name, "accepted_at_ms", msg.accepted_at_ms, c->want_accepted_at);
+        EXPECT_TRUE(c->name, "no tier", msg.tier == NULL);
+        EXPECT_INT(c->name, "has_customer", msg.has_customer, 0);
+        EXPECT_STR(c->name, "customer", msg.customer, "");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_encode_exact),
         cmocka_unit_test(test_encode_too_small),
         cmocka_unit_test(test_decode),
+        cmocka_unit_test(test_decode_keeps_what_it_can_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

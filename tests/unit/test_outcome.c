@@ -21,14 +21,15 @@ typedef struct round_trip_case {
     unit_text customer; /* all NULL: no customer */
     int64_t created_ms;
     int64_t decided_ms;
+    int invalid; /* rejected because its message could not be applied */
 } round_trip_case;
 
 static const round_trip_case round_trip_cases[] = {
-    {"confirmed VIP, no customer", ID_A, 1, "VIP", 2, {0}, 1763827200123, 1763827200130},
-    {"rejected FRONT_ROW", ID_B, 0, "FRONT_ROW", 1, {0}, 1763827200124, 1763827200124},
-    {"GA with customer", ID_A, 1, "GA", 10, {.head = "Ada Lovelace"}, 1, 2},
-    {"customer with spaces at both ends", ID_A, 1, "GA", 1, {.head = " two  spaces "}, 1, 2},
-    {"customer with backslashes", ID_B, 0, "VIP", 1, {.head = "C:\\dir\\ \\\\ \\x41 \\"}, 1, 2},
+    {"confirmed VIP, no customer", ID_A, 1, "VIP", 2, {0}, 1763827200123, 1763827200130, 0},
+    {"rejected FRONT_ROW", ID_B, 0, "FRONT_ROW", 1, {0}, 1763827200124, 1763827200124, 0},
+    {"GA with customer", ID_A, 1, "GA", 10, {.head = "Ada Lovelace"}, 1, 2, 0},
+    {"customer with spaces at both ends", ID_A, 1, "GA", 1, {.head = " two  spaces "}, 1, 2, 0},
+    {"customer with backslashes", ID_B, 0, "VIP", 1, {.head = "C:\\dir\\ \\\\ \\x41 \\"}, 1, 2, 0},
     {"customer with control characters",
      ID_A,
      1,
@@ -37,11 +38,14 @@ static const round_trip_case round_trip_cases[] = {
      {.head = "a\tb\nc\x01\x1f\x7f"
               "d"},
      1,
-     2},
-    {"customer with unicode", ID_A, 1, "VIP", 1, {.head = "Zo\xc3\xab \xf0\x9f\x98\x80"}, 1, 2},
-    {"customer of 128 emoji (512 bytes)", ID_B, 1, "GA", 10, {.rep = "\xf0\x9f\x98\x80", .n_rep = 128}, 1, 2},
-    {"customer of 512 newlines (the longest line)", ID_B, 1, "GA", 10, {.rep = "\n", .n_rep = 512}, 1, 2},
-    {"quantity 1000 and year 9999", ID_A, 0, "GA", BK_MSG_QUANTITY_MAX, {0}, 253402300799999, 253402300799999},
+     2,
+     0},
+    {"customer with unicode", ID_A, 1, "VIP", 1, {.head = "Zo\xc3\xab \xf0\x9f\x98\x80"}, 1, 2, 0},
+    {"customer of 128 emoji (512 bytes)", ID_B, 1, "GA", 10, {.rep = "\xf0\x9f\x98\x80", .n_rep = 128}, 1, 2, 0},
+    {"customer of 512 newlines (the longest line)", ID_B, 1, "GA", 10, {.rep = "\n", .n_rep = 512}, 1, 2, 0},
+    {"quantity 1000 and year 9999", ID_A, 0, "GA", BK_MSG_QUANTITY_MAX, {0}, 253402300799999, 253402300799999, 0},
+    {"invalid with its quantity", ID_B, 0, "GA", 3, {0}, 1763827200124, 1763827200125, 1},
+    {"invalid, quantity unreadable", ID_A, 0, "VIP", 0, {0}, 1, 2, 1},
 };
 
 static void fill(const round_trip_case *c, bk_outcome *o)
@@ -49,6 +53,7 @@ static void fill(const round_trip_case *c, bk_outcome *o)
     memset(o, 0, sizeof(*o));
     snprintf(o->booking_id, sizeof(o->booking_id), "%s", c->booking_id);
     o->confirmed = c->confirmed;
+    o->invalid = c->invalid;
     o->tier = bk_tier_find(c->tier, strlen(c->tier));
     assert_non_null(o->tier);
     o->quantity = c->quantity;
@@ -84,6 +89,7 @@ static void test_round_trip(void **state)
         EXPECT_RC(c->name, bk_outcome_parse(buf, len - 1, &out, &err), BK_OK, &err);
         EXPECT_STR(c->name, "booking_id", out.booking_id, in.booking_id);
         EXPECT_INT(c->name, "confirmed", out.confirmed, in.confirmed);
+        EXPECT_INT(c->name, "invalid", out.invalid, in.invalid);
         EXPECT_TRUE(c->name, "the same tier", out.tier == in.tier);
         EXPECT_INT(c->name, "quantity", out.quantity, in.quantity);
         EXPECT_INT(c->name, "created_ms", out.created_ms, in.created_ms);
@@ -106,6 +112,19 @@ static void test_format_exact(void **state)
     assert_int_equal(bk_outcome_format(&o, buf, sizeof(buf), &len, NULL), BK_OK);
     buf[len] = '\0';
     assert_string_equal(buf, ID_B " rejected VIP 1 1 2 C:\\\\dir\\\\ \\\\\\\\ \\\\x41 \\\\\n");
+}
+
+/* An invalid booking: its own status word, and quantity 0 when it was unreadable. */
+static void test_format_exact_invalid(void **state)
+{
+    (void)state;
+    bk_outcome o;
+    fill(&round_trip_cases[N_ELEMS(round_trip_cases) - 1], &o);
+    char buf[BK_OUTCOME_LINE_MAX + 1];
+    size_t len = 0;
+    assert_int_equal(bk_outcome_format(&o, buf, sizeof(buf), &len, NULL), BK_OK);
+    buf[len] = '\0';
+    assert_string_equal(buf, ID_A " invalid VIP 0 1 2\n");
 }
 
 /* Lines append; one that does not fit fails and leaves the buffer as it was. */
@@ -213,6 +232,10 @@ static void test_parse_refuses(void **state)
         {"status prefix", {.head = ID_A " confirm VIP 2 1 2"}},
         {"unknown tier", {.head = ID_A " confirmed vip 2 1 2"}},
         {"quantity 0", {.head = ID_A " confirmed VIP 0 1 2"}},
+        {"quantity 0 of a sold-out rejection", {.head = ID_A " rejected VIP 0 1 2"}},
+        {"invalid quantity over the cap", {.head = ID_A " invalid VIP 1001 1 2"}},
+        {"invalid quantity negative", {.head = ID_A " invalid VIP -1 1 2"}},
+        {"status Invalid", {.head = ID_A " Invalid VIP 1 1 2"}},
         {"quantity over the cap", {.head = ID_A " confirmed VIP 1001 1 2"}},
         {"negative quantity", {.head = ID_A " confirmed VIP -1 1 2"}},
         {"quantity with a sign", {.head = ID_A " confirmed VIP +1 1 2"}},
@@ -245,11 +268,9 @@ static void test_parse_refuses(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_format_exact),
-        cmocka_unit_test(test_format_appends_within_cap),
-        cmocka_unit_test(test_append_payloads),
-        cmocka_unit_test(test_parse_refuses),
+        cmocka_unit_test(test_round_trip),           cmocka_unit_test(test_format_exact),
+        cmocka_unit_test(test_format_exact_invalid), cmocka_unit_test(test_format_appends_within_cap),
+        cmocka_unit_test(test_append_payloads),      cmocka_unit_test(test_parse_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
