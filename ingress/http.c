@@ -23,6 +23,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,10 @@ struct bk_http {
     int n_cors;
     pthread_key_t db_key; /* each HTTP thread's own bk_db */
     int db_key_created;
+    /* The shutdown gate (see bk_http_free): handlers that may touch the publisher, the watch or the
+     * health monitor run between gate_enter and gate_leave; once draining is set, none starts. */
+    atomic_int draining;
+    atomic_int in_gate;
 };
 
 /* How a suspended request ended, set by another thread before it resumes the connection. */
@@ -90,6 +95,32 @@ static bk_db *thread_db(bk_http *http)
 static void free_thread_db(void *db)
 {
     bk_db_free(db);
+}
+
+/* Sequentially consistent on both sides: either the handler sees draining and stays out, or
+ * bk_http_free sees it inside and waits for it to leave. */
+static int gate_enter(bk_http *http)
+{
+    atomic_fetch_add(&http->in_gate, 1);
+    if (atomic_load(&http->draining)) {
+        atomic_fetch_sub(&http->in_gate, 1);
+        return 0;
+    }
+    return 1;
+}
+
+static void gate_leave(bk_http *http)
+{
+    atomic_fetch_sub(&http->in_gate, 1);
+}
+
+/* A request that arrives on a kept-alive connection while the ingress shuts down: nothing is
+ * done, the client retries elsewhere, and the connection closes after this answer. */
+static enum MHD_Result reply_draining(request *req)
+{
+    static const char body[] = "{\"error\":\"server shutting down, retry shortly\"}";
+    static const char *const extra[] = {MHD_HTTP_HEADER_RETRY_AFTER, "1", MHD_HTTP_HEADER_CONNECTION, "close", NULL};
+    return bk_reply_json(req->conn, &req->reply, 503, body, sizeof(body) - 1, extra);
 }
 
 static bk_stats_route route_of(const char *url)
@@ -492,8 +523,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (req->route != BK_STATS_BOOK && check_headers(req, url, method, &ret)) {
         return ret;
     }
+    if (!gate_enter(http)) {
+        return reply_draining(req);
+    }
     bk_limits_busy(http->limits, req->limits, 1); /* received in full: no deadline while we work */
-    return req->route == BK_STATS_BOOK ? handle_book(http, req) : handle_bodiless(http, req, url);
+    ret = req->route == BK_STATS_BOOK ? handle_book(http, req) : handle_bodiless(http, req, url);
+    gate_leave(http);
+    return ret;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode toe)
@@ -611,14 +647,27 @@ void bk_http_free(bk_http *http)
     if (http == NULL) {
         return;
     }
+    /* The order matters: libmicrohttpd keeps serving kept-alive connections until MHD_stop_daemon,
+     * so no HTTP thread may reach a peer after it is freed.
+     * 1. Stop accepting connections.
+     * 2. Close the gate: requests that arrive from now on get 503 + Connection: close without
+     *    touching a peer; wait for the handlers already inside (each bounded by the database and
+     *    producer timeouts).
+     * 3. Free the peers, publisher before watch: flushing the producer delivers every report (a
+     *    purge after FLUSH_TIMEOUT_MS reports failure: 503), a report may hand its request to the
+     *    watch, and freeing the watch hands back every waiter. Every suspended request is resumed.
+     * 4. Give the answers in flight DRAIN_MS to leave, then stop the daemon (closing what is left,
+     *    idle kept-alive connections included), and free what its threads used. */
     if (http->daemon != NULL) {
-        MHD_socket listener = MHD_quiesce_daemon(http->daemon); /* stop accepting */
+        MHD_socket listener = MHD_quiesce_daemon(http->daemon);
         if (listener != MHD_INVALID_SOCKET) {
             close(listener);
         }
     }
-    /* Every suspended request hears back: flushing the producer delivers every report, freeing
-     * the watch hands back every waiter. Then answers in flight get a bounded moment. */
+    atomic_store(&http->draining, 1);
+    while (atomic_load(&http->in_gate) > 0) {
+        nanosleep(&(struct timespec){.tv_nsec = 1000000L}, NULL);
+    }
     bk_health_free(http->health);
     bk_pub_free(http->pub);
     bk_watch_free(http->watch);
