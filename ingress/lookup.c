@@ -22,16 +22,20 @@ static const bk_db_stmt stmts[] = {
 
 /* Runs a read. A connection that died since its last use (a database restart) is only noticed
  * when a statement fails on it: then reconnect and run the read once more. Safe because these
- * statements only read. */
+ * statements only read. Not after a timeout, though: a server that did not answer once would
+ * only make the caller wait twice. A NULL db is a database the caller knows to be away. */
 static int read_exec(bk_db *db, const char *name, int n, const char *const *values, PGresult **res, bk_err *err)
 {
     bk_err first;
     bk_err_clear(&first);
+    if (db == NULL) {
+        return bk_err_set(err, BK_E_DB, "%s: the database is away (GET /health)", name);
+    }
     int rc = bk_db_connect(db, err);
     if (rc == BK_OK) {
         rc = bk_db_exec(db, name, n, values, res, &first);
     }
-    if (rc != BK_OK && first.code != BK_OK && !bk_db_connected(db)) {
+    if (rc != BK_OK && first.code != BK_OK && !bk_db_connected(db) && !bk_db_timed_out(db)) {
         rc = bk_db_connect(db, err);
         if (rc == BK_OK) {
             rc = bk_db_exec(db, name, n, values, res, err);
@@ -44,7 +48,11 @@ static int read_exec(bk_db *db, const char *name, int n, const char *const *valu
 
 bk_db *bk_lookup_db_new(const char *dsn)
 {
-    return bk_db_new(dsn, stmts, (int)(sizeof(stmts) / sizeof(stmts[0])));
+    bk_db *db = bk_db_new(dsn, stmts, (int)(sizeof(stmts) / sizeof(stmts[0])));
+    if (db != NULL) {
+        bk_db_set_timeout(db, BK_LOOKUP_TIMEOUT_MS);
+    }
+    return db;
 }
 
 void bk_lookup_from_outcome(const bk_outcome *o, int final, bk_booking *out)
