@@ -427,6 +427,41 @@ class Infra:
               f"{self.pids()['kafka']}): scripts/kafka.sh start-up race; running ./bk up again")
         self._run([str(REPO / "bk"), "up"], INFRA_TIMEOUT)
 
+    def postgres_processes(self):
+        """The postmaster and every process it started (backends, checkpointer, walwriter …)."""
+        postmaster = self.pids()["postgres"]
+        assert postmaster is not None, "PostgreSQL is not running"
+        children = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == postmaster:
+                    children.append(int(entry))
+        return [postmaster] + children
+
+    def freeze_postgres(self):
+        """SIGSTOP of every PostgreSQL process, the postmaster first (so it starts no new one): the
+        server is there for the kernel (connections are accepted, keepalives answered) but nothing
+        answers. Returns the pids for thaw_postgres."""
+        pids = self.postgres_processes()
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        wait_until(lambda: all(_proc_state(pid) in ("T", None) for pid in pids), 10,
+                   "every PostgreSQL process to be stopped")
+        with open(self.log_path, "a") as log:
+            log.write(f"\nfroze postgres: SIGSTOP to {pids}\n")
+        return pids
+
+    def thaw_postgres(self, pids):
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+        wait_until(lambda: all(_proc_state(pid) != "T" for pid in pids), 10, "every PostgreSQL process to continue")
+        with open(self.log_path, "a") as log:
+            log.write(f"\nthawed postgres: SIGCONT to {pids}\n")
+
     def pg_ready(self):
         return subprocess.run(["/usr/lib/postgresql/15/bin/pg_isready", "-q", "-h", "127.0.0.1", "-p",
                                self.cfg["BK_PG_PORT"], "-d", "postgres"], stdin=subprocess.DEVNULL,
@@ -449,6 +484,14 @@ class Infra:
             return topic is not None and topic.error is None and len(topic.partitions) == len(TIER_CODES)
         except confluent_kafka.KafkaException:
             return False
+
+
+def _proc_state(pid):
+    """The state letter of a process (T = stopped), or None when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
 
 
 # --- the stream of bookings --------------------------------------------------------------------------
