@@ -205,19 +205,24 @@ int bk_db_connect(bk_db *db, bk_err *err)
         return BK_OK;
     }
     disconnect(db);
-    /* The DSN may set its own values; otherwise an unreachable or frozen server costs at most
-     * BK_DB_CONNECT_TIMEOUT_S, a dead peer is found by keepalives (5 s idle, then 3 probes 2 s
-     * apart) or, while data is unacknowledged, by tcp_user_timeout, and a statement that runs too
-     * long is canceled by the server (statement_timeout). A process frozen inside a transaction
-     * (a SIGSTOPped zombie processor) loses it after 5 s instead of holding its row locks, and so
-     * the whole pipeline, for as long as it is frozen. Every statement of ours reads by key. At an
+    /* The DSN may set its own values. Otherwise, on our side: an unreachable or frozen server
+     * costs at most BK_DB_CONNECT_TIMEOUT_S to connect, a dead peer is found by keepalives (5 s
+     * idle, then 3 probes 2 s apart) or, while data is unacknowledged, by tcp_user_timeout. On the
+     * server's side, the same for its socket: a client that stops reading (a frozen ingress's
+     * LISTEN session, whose backend then blocks on a full socket and holds the notification queue
+     * for every session) is dropped after 10 s of zero window. A statement that runs too long is
+     * canceled by the server (statement_timeout). A process frozen inside a transaction (a
+     * SIGSTOPped zombie processor) loses it after 5 s instead of holding its row locks, and so the
+     * whole pipeline, for as long as it is frozen. Every statement of ours reads by key. At an
      * on-sale the bookings table grows by tens of thousands of rows between two ANALYZEs; the
      * planner, still believing it tiny, would scan it for every "= ANY(ids)" lookup (measured:
      * half the machine's CPU). No sequential scans, then. */
-    char connect_timeout[16], options[160];
+    char connect_timeout[16], options[320];
     snprintf(connect_timeout, sizeof(connect_timeout), "%d", BK_DB_CONNECT_TIMEOUT_S);
     snprintf(options, sizeof(options),
-             "-c idle_in_transaction_session_timeout=5s -c enable_seqscan=off -c statement_timeout=%dms",
+             "-c idle_in_transaction_session_timeout=5s -c enable_seqscan=off -c statement_timeout=%dms "
+             "-c tcp_user_timeout=10000 -c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 "
+             "-c tcp_keepalives_count=3",
              db->statement_timeout_ms);
     const char *const keys[] = {"connect_timeout",
                                 "keepalives",

@@ -183,3 +183,28 @@ def test_a_watch_reconnected_by_a_recheck_listens_again(own_ingress, cfg, db, re
     pending = [(status, body) for status, body in answers if status != 200 or body.get("status") == "pending"]
     assert not pending, f"{len(pending)} of 5 long-polls ended without the outcome: {pending}"
 
+
+def test_a_frozen_ingress_does_not_pin_the_notification_queue(own_ingress, cfg, db):
+    """A LISTEN session whose client never reads (the ingress frozen by SIGSTOP, or its watch thread stuck)
+    holds PostgreSQL's notification queue for every session: its backend blocks writing to a full socket and
+    the queue's tail cannot pass it. The server itself ends such a session (tcp_user_timeout on our sessions,
+    docs/running.md "Database timeouts"), and the ingress listens again when it continues."""
+    base, ingress = own_ingress
+    pid = wait_until(lambda: listen_backend(db, ingress, pg_port(cfg)), 10, "the LISTEN backend")
+    ingress.proc.send_signal(signal.SIGSTOP)
+    try:
+        wait_until(lambda: ingress_state(ingress.proc.pid) == "T", 5, "the ingress to be stopped")
+        # About 10 MB of announcements made only of empty lines (which every ingress skips), distinct so that
+        # PostgreSQL does not fold them: more than the frozen client's socket buffers hold.
+        db.one("SELECT count(pg_notify('bk_decided', repeat(E'\\n', 6000 + g))) FROM generate_series(1, 1500) g")
+        wait_until(lambda: db.one("SELECT wait_event FROM pg_stat_activity WHERE pid = %s", (pid,)) == ("ClientWrite",),
+                   30, "the LISTEN backend to block writing to the frozen ingress")
+        wait_until(lambda: db.one("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,))[0] == 0, 60,
+                   "PostgreSQL to end the session of the frozen ingress",
+                   detail=lambda: str(db.one("SELECT state, wait_event, now() - state_change FROM pg_stat_activity "
+                                             "WHERE pid = %s", (pid,))))
+    finally:
+        ingress.proc.send_signal(signal.SIGCONT)
+    wait_until(lambda: listening_again(db, ingress, pg_port(cfg), pid), 15, "the ingress to listen again")
+    status, body = book_wait(base, 3000, tier="GA")
+    assert status == 200 and body.get("status") in ("confirmed", "rejected"), (status, body)
