@@ -75,6 +75,7 @@ typedef struct request {
     int64_t published_us;   /* handed to the producer */
     int64_t accepted_ms;    /* wall clock when accepted: the booking's created_at */
     outcome outcome;
+    int maybe_persisted; /* O_UNAVAILABLE, but the broker may have written the booking */
     int wait_ms;
     bk_booking booking; /* pending as published, or final as decided */
     size_t body_len;
@@ -187,15 +188,21 @@ static void watch_outcome(bk_http *http, request *req, outcome otherwise)
     }
 }
 
-/* Publisher thread: the broker acknowledged the booking, or gave up on it. */
-static void on_published(void *opaque, int ok, const char *reason)
+/* Publisher thread: the broker acknowledged the booking, or gave up on it. A booking that may
+ * nevertheless have been written is not put in the booking memory either way: the memory says
+ * neither "pending" (that would promise it to a retry with its key) nor anything final, so
+ * GET /bookings/{id} asks the database and answers pending until the processor decides it. */
+static void on_published(void *opaque, bk_pub_result result, const char *reason)
 {
     request *req = opaque;
     bk_http *http = req->http;
     const bk_booking *b = &req->booking;
+    int ok = result == BK_PUB_DELIVERED;
     bk_stats_delivery(http->stats, ok, (double)(bk_clock_mono_us() - req->published_us) / 1e6);
     if (!ok) {
-        bk_log_warn("event=publish_failed booking=%s tier=%s reason=\"%s\"", b->booking_id, b->tier->code, reason);
+        req->maybe_persisted = result == BK_PUB_MAYBE;
+        bk_log_warn("event=publish_failed booking=%s tier=%s maybe_persisted=%d reason=\"%s\"", b->booking_id,
+                    b->tier->code, req->maybe_persisted, reason);
         finish(req, O_UNAVAILABLE);
         return;
     }
@@ -378,6 +385,22 @@ static enum MHD_Result handle_metrics(bk_http *http, request *req)
     return ret;
 }
 
+/* 503: nothing promised. When the broker may have written the booking nevertheless (it timed out
+ * after it was sent), the answer names the booking_id it would have, so the client can look it up
+ * (or retry with its Idempotency-Key, which finds the same booking). */
+static enum MHD_Result reply_unavailable(request *req)
+{
+    static const char *const retry[] = {MHD_HTTP_HEADER_RETRY_AFTER, "1", NULL};
+    if (!req->maybe_persisted) {
+        return bk_reply_error(req->conn, &req->reply, 503, "booking queue unavailable, retry shortly", NULL);
+    }
+    char body[128]; /* booking ids are [A-Za-z0-9_-]: nothing to escape */
+    int len =
+        snprintf(body, sizeof(body), "{\"error\":\"booking queue unavailable, retry shortly\",\"booking_id\":\"%s\"}",
+                 req->booking.booking_id);
+    return bk_reply_json(req->conn, &req->reply, 503, body, (size_t)len, retry);
+}
+
 /* The answer of a request that was suspended. */
 static enum MHD_Result handle_resumed(request *req)
 {
@@ -388,7 +411,7 @@ static enum MHD_Result handle_resumed(request *req)
     case O_PENDING:
         return bk_reply_booking(req->conn, &req->reply, &req->booking);
     default:
-        return bk_reply_error(req->conn, &req->reply, 503, "booking queue unavailable, retry shortly", NULL);
+        return reply_unavailable(req);
     }
 }
 
