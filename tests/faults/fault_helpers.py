@@ -444,23 +444,31 @@ class Infra:
     def freeze_postgres(self):
         """SIGSTOP of every PostgreSQL process, the postmaster first (so it starts no new one): the
         server is there for the kernel (connections are accepted, keepalives answered) but nothing
-        answers. Returns the pids for thaw_postgres."""
-        pids = self.postgres_processes()
+        answers. Returns the pids for thaw()."""
+        return self._freeze("postgres", self.postgres_processes())
+
+    def freeze_kafka(self):
+        """SIGSTOP of the broker: connections stay up, nothing is acknowledged. Returns [pid] for thaw()."""
+        pid = self.pids()["kafka"]
+        assert pid is not None, "Kafka is not running"
+        return self._freeze("kafka", [pid])
+
+    def _freeze(self, what, pids):
         for pid in pids:
             os.kill(pid, signal.SIGSTOP)
-        wait_until(lambda: all(_proc_state(pid) in ("T", None) for pid in pids), 10,
-                   "every PostgreSQL process to be stopped")
+        wait_until(lambda: all(_proc_state(pid) in ("T", None) for pid in pids), 10, f"every {what} process to stop")
         with open(self.log_path, "a") as log:
-            log.write(f"\nfroze postgres: SIGSTOP to {pids}\n")
+            log.write(f"\nfroze {what}: SIGSTOP to {pids}\n")
         return pids
 
-    def thaw_postgres(self, pids):
+    def thaw(self, pids):
+        """SIGCONT to what freeze_*() stopped."""
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGCONT)
-        wait_until(lambda: all(_proc_state(pid) != "T" for pid in pids), 10, "every PostgreSQL process to continue")
+        wait_until(lambda: all(_proc_state(pid) != "T" for pid in pids), 10, "every frozen process to continue")
         with open(self.log_path, "a") as log:
-            log.write(f"\nthawed postgres: SIGCONT to {pids}\n")
+            log.write(f"\nthawed: SIGCONT to {pids}\n")
 
     def pg_ready(self):
         return subprocess.run(["/usr/lib/postgresql/15/bin/pg_isready", "-q", "-h", "127.0.0.1", "-p",

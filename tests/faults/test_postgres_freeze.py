@@ -43,7 +43,7 @@ def test_postgres_frozen(scenario, fleet, db, infra):
             time.sleep(0.25)
         accepted_frozen = load.count(lambda a: a.promised and a.t0 > frozen_at + 1)
     finally:
-        infra.thaw_postgres(pids)
+        infra.thaw(pids)
     thawed_at = time.monotonic()
 
     degraded = [(round(t, 1), body) for t, status, body in health if status == 503
