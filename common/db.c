@@ -282,8 +282,15 @@ void bk_db_rollback(bk_db *db)
     if (db->conn == NULL) {
         return;
     }
+    /* The failure that made the caller roll back stays the one bk_db_last_sqlstate and
+     * bk_db_timed_out report. */
+    char sqlstate[sizeof(db->sqlstate)];
+    memcpy(sqlstate, db->sqlstate, sizeof(sqlstate));
+    int timed_out = db->timed_out;
     PGresult *res = NULL;
     if (finish_query(db, PQsendQuery(db->conn, "ROLLBACK"), "ROLLBACK", &res, NULL) == BK_OK) {
         PQclear(res);
     }
+    memcpy(db->sqlstate, sqlstate, sizeof(sqlstate));
+    db->timed_out = timed_out;
 }
