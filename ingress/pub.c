@@ -50,6 +50,8 @@ static int create(bk_pub *pub, rd_kafka_t **rk_out, rd_kafka_topic_t **rkt_out, 
 {
     char errstr[512], linger[16], timeout[16];
     rd_kafka_t *rk = NULL;
+    rd_kafka_topic_t *rkt = NULL;
+    int rc = BK_E_KAFKA;
     rd_kafka_conf_t *conf = bk_kafka_conf_new(pub->cfg, "bk-ingress", err);
     snprintf(linger, sizeof(linger), "%d", pub->cfg->linger_ms);
     snprintf(timeout, sizeof(timeout), "%d", pub->cfg->produce_timeout_ms);
@@ -64,26 +66,35 @@ static int create(bk_pub *pub, rd_kafka_t **rk_out, rd_kafka_topic_t **rkt_out, 
         /* Messages queued when the broker dies time out only when the broker thread wakes from
          * its reconnect backoff: keep that short so a 503 comes close to the produce timeout. */
         bk_kafka_set(conf, "reconnect.backoff.max.ms", "1000", err) != BK_OK) {
-        rd_kafka_conf_destroy(conf);
-        return err != NULL && err->code != BK_OK ? err->code : BK_E_KAFKA;
+        goto out;
     }
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_opaque(conf, pub);
     rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
     if (rk == NULL) {
-        rd_kafka_conf_destroy(conf);
-        return bk_err_set(err, BK_E_KAFKA, "rd_kafka_new producer failed: %s", errstr);
+        rc = bk_err_set(err, BK_E_KAFKA, "rd_kafka_new producer failed: %s", errstr);
+        goto out;
     }
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, pub->cfg->kafka_topic, NULL);
+    conf = NULL; /* owned by rk */
+    rkt = rd_kafka_topic_new(rk, pub->cfg->kafka_topic, NULL);
     if (rkt == NULL) {
-        int rc = bk_err_set(err, BK_E_KAFKA, "rd_kafka_topic_new %s failed: %s", pub->cfg->kafka_topic,
-                            rd_kafka_err2str(rd_kafka_last_error()));
-        rd_kafka_destroy(rk);
-        return rc;
+        rc = bk_err_set(err, BK_E_KAFKA, "rd_kafka_topic_new %s failed: %s", pub->cfg->kafka_topic,
+                        rd_kafka_err2str(rd_kafka_last_error()));
+        goto out;
     }
     *rk_out = rk;
     *rkt_out = rkt;
-    return BK_OK;
+    rk = NULL;
+    rc = BK_OK;
+
+out:
+    if (conf != NULL) {
+        rd_kafka_conf_destroy(conf);
+    }
+    if (rk != NULL) {
+        rd_kafka_destroy(rk);
+    }
+    return rc;
 }
 
 /* Every message of rk hears back (a purged one as failed or possibly persisted), within a bound;
