@@ -67,28 +67,6 @@ static bk_db *thread_db(bk_claims *claims)
     return db;
 }
 
-/* Runs a statement, reconnecting once if the connection died since its last use (a database
- * restart). Safe for both statements: a claim that did commit before the link broke is found
- * again by the second try, which then reads it as ours (the same fingerprint). */
-static int exec_once_more(bk_db *db, const char *name, int n, const char *const *values, PGresult **res, bk_err *err)
-{
-    bk_err first;
-    bk_err_clear(&first);
-    int rc = bk_db_connect(db, err);
-    if (rc == BK_OK) {
-        rc = bk_db_exec(db, name, n, values, res, &first);
-    }
-    if (rc != BK_OK && first.code != BK_OK && !bk_db_connected(db)) {
-        rc = bk_db_connect(db, err);
-        if (rc == BK_OK) {
-            rc = bk_db_exec(db, name, n, values, res, err);
-        }
-    } else if (rc != BK_OK && first.code != BK_OK) {
-        rc = bk_err_set(err, first.code, "%s", first.msg);
-    }
-    return rc;
-}
-
 int bk_claims_claim(bk_claims *claims, const char *id, const char *fingerprint, bk_claim_verdict *verdict, bk_err *err)
 {
     bk_db *db = thread_db(claims);
@@ -97,7 +75,9 @@ int bk_claims_claim(bk_claims *claims, const char *id, const char *fingerprint, 
     }
     PGresult *res = NULL;
     const char *values[] = {id, fingerprint};
-    int rc = exec_once_more(db, "claim", 2, values, &res, err);
+    /* Safe to run twice: a claim that committed before the link broke is found by the second run,
+     * which then reads it as ours (the same fingerprint). */
+    int rc = bk_db_exec_reconnecting(db, "claim", 2, values, &res, err);
     if (rc == BK_OK && PQntuples(res) == 1) {
         *verdict = BK_CLAIM_NEW;
         goto out;
@@ -105,7 +85,7 @@ int bk_claims_claim(bk_claims *claims, const char *id, const char *fingerprint, 
     PQclear(res);
     res = NULL;
     if (rc == BK_OK) {
-        rc = exec_once_more(db, "claimed", 1, values, &res, err);
+        rc = bk_db_exec_reconnecting(db, "claimed", 1, values, &res, err);
     }
     if (rc == BK_OK && PQntuples(res) != 1) {
         /* Claims are never deleted while the ingress runs: a lost row is a bug, not a retry. */

@@ -1,6 +1,7 @@
 /* The monitor thread: two probes a second, results behind a mutex. */
 #include "ingress/health.h"
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "ingress/lookup.h"
 
@@ -11,8 +12,12 @@
 #include <string.h>
 #include <time.h>
 
-#define PERIOD_MS        1000
+#define PERIOD_MS        1000 /* from the start of one probe to the start of the next */
 #define KAFKA_TIMEOUT_MS 1000
+/* The database probe's statement timeout (the client gives up BK_DB_GRACE_MS later; connecting to
+ * a server that does not answer costs BK_DB_CONNECT_TIMEOUT_S). A frozen database is reported
+ * within about PERIOD_MS + 1.5 s + 2 s. */
+#define DB_TIMEOUT_MS 1000
 /* A component is reported down after this many failed probes in a row. One probe that missed its
  * 1 s on a loaded machine (a JVM pause, a starved core) is no evidence of a dead broker, and a
  * "down" broker makes every POST /book answer 503 at once. */
@@ -26,6 +31,7 @@ struct bk_health {
     atomic_int stop;
     int kafka_failures; /* consecutive failed probes; only the monitor thread touches these */
     int db_failures;
+    const char *db_reason; /* of the last failed database probe */
     pthread_mutex_t lock;
     bk_health_state state;
 };
@@ -42,9 +48,14 @@ static void probe(bk_health *health)
     }
     bk_err err;
     bk_err_clear(&err);
-    health->db_failures = bk_lookup_ping(health->db, &err) == BK_OK ? 0 : health->db_failures + 1;
+    int db_up = bk_lookup_ping(health->db, &err) == BK_OK;
+    health->db_failures = db_up ? 0 : health->db_failures + 1;
+    if (!db_up) {
+        /* The reason of the last failure: no answer in time (frozen, overloaded), or no connection. */
+        health->db_reason = bk_db_timed_out(health->db) ? "not answering" : "unreachable";
+    }
     now.db_ok = health->db_failures < FAILURES_DOWN;
-    snprintf(now.db, sizeof(now.db), "%s", now.db_ok ? "ok" : "unreachable");
+    snprintf(now.db, sizeof(now.db), "%s", now.db_ok ? "ok" : health->db_reason);
 
     pthread_mutex_lock(&health->lock);
     if (now.kafka_ok != health->state.kafka_ok || now.db_ok != health->state.db_ok) {
@@ -58,11 +69,14 @@ static void probe(bk_health *health)
 static void *run(void *arg)
 {
     bk_health *health = arg;
+    int64_t next_ms = bk_clock_mono_ms() + PERIOD_MS;
     while (!atomic_load(&health->stop)) {
-        /* Sleep in short steps so shutdown never waits a whole period. */
-        for (int slept = 0; slept < PERIOD_MS && !atomic_load(&health->stop); slept += 100) {
+        /* Sleep in short steps so shutdown never waits a whole period. A probe that took the
+         * whole period (a timeout) is followed by the next one at once. */
+        while (bk_clock_mono_ms() < next_ms && !atomic_load(&health->stop)) {
             nanosleep(&(struct timespec){.tv_nsec = 100 * 1000000L}, NULL);
         }
+        next_ms = bk_clock_mono_ms() + PERIOD_MS;
         if (!atomic_load(&health->stop)) {
             probe(health);
         }
@@ -85,6 +99,8 @@ bk_health *bk_health_new(const char *dsn, bk_pub *pub, bk_err *err)
         bk_health_free(health);
         return NULL;
     }
+    bk_db_set_timeout(health->db, DB_TIMEOUT_MS);
+    health->db_reason = "unreachable";
     health->state.kafka_ok = health->state.db_ok = 1; /* so the first probe logs only problems */
     /* Nothing is known before the first probe: one failure then suffices. */
     health->kafka_failures = health->db_failures = FAILURES_DOWN - 1;

@@ -1,7 +1,8 @@
 /* Health monitor: a thread that checks the broker (topic metadata) and the database (SELECT 1)
- * every second, so GET /health answers from memory and POST /book can refuse at once (503)
- * while the broker is known to be away instead of making every client wait for the timeout.
- * A component counts as away after two failed checks in a row (one after start). */
+ * every second, each check bounded in time, so GET /health answers from memory, POST /book can
+ * refuse at once (503) while the broker is known to be away, and the HTTP threads do not wait for
+ * a database known to be away. A component counts as away after two failed checks in a row (one
+ * after start). */
 #ifndef BK_INGRESS_HEALTH_H
 #define BK_INGRESS_HEALTH_H
 

@@ -25,6 +25,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,10 @@ struct bk_http {
     int n_cors;
     pthread_key_t db_key; /* each HTTP thread's own bk_db */
     int db_key_created;
+    /* The shutdown gate (see bk_http_free): handlers that may touch the publisher, the watch or the
+     * health monitor run between gate_enter and gate_leave; once draining is set, none starts. */
+    atomic_int draining;
+    atomic_int in_gate;
 };
 
 /* How a suspended request ended, set by another thread before it resumes the connection. */
@@ -74,6 +79,7 @@ typedef struct request {
     int64_t published_us;   /* handed to the producer */
     int64_t accepted_ms;    /* wall clock when accepted: the booking's created_at */
     outcome outcome;
+    int maybe_persisted; /* O_UNAVAILABLE, but the broker may have written the booking */
     int wait_ms;
     bk_booking booking; /* pending as published, or final as decided */
     size_t body_len;
@@ -84,8 +90,15 @@ typedef struct request {
 /* The *req_cls of a request whose line was answered before its headers arrived. */
 static request refused_line;
 
+/* This HTTP thread's database handle, or NULL while the health monitor knows the database is away
+ * (the reads then fail at once instead of each holding an HTTP thread for the timeout). */
 static bk_db *thread_db(bk_http *http)
 {
+    bk_health_state health;
+    bk_health_get(http->health, &health);
+    if (!health.db_ok) {
+        return NULL;
+    }
     bk_db *db = pthread_getspecific(http->db_key);
     if (db == NULL) {
         db = bk_lookup_db_new(http->cfg->pg_dsn);
@@ -97,6 +110,32 @@ static bk_db *thread_db(bk_http *http)
 static void free_thread_db(void *db)
 {
     bk_db_free(db);
+}
+
+/* Sequentially consistent on both sides: either the handler sees draining and stays out, or
+ * bk_http_free sees it inside and waits for it to leave. */
+static int gate_enter(bk_http *http)
+{
+    atomic_fetch_add(&http->in_gate, 1);
+    if (atomic_load(&http->draining)) {
+        atomic_fetch_sub(&http->in_gate, 1);
+        return 0;
+    }
+    return 1;
+}
+
+static void gate_leave(bk_http *http)
+{
+    atomic_fetch_sub(&http->in_gate, 1);
+}
+
+/* A request that arrives on a kept-alive connection while the ingress shuts down: nothing is
+ * done, the client retries elsewhere, and the connection closes after this answer. */
+static enum MHD_Result reply_draining(request *req)
+{
+    static const char body[] = "{\"error\":\"server shutting down, retry shortly\"}";
+    static const char *const extra[] = {MHD_HTTP_HEADER_RETRY_AFTER, "1", MHD_HTTP_HEADER_CONNECTION, "close", NULL};
+    return bk_reply_json(req->conn, &req->reply, 503, body, sizeof(body) - 1, extra);
 }
 
 static bk_stats_route route_of(const char *url)
@@ -156,15 +195,21 @@ static void watch_outcome(bk_http *http, request *req, outcome otherwise)
     }
 }
 
-/* Publisher thread: the broker acknowledged the booking, or gave up on it. */
-static void on_published(void *opaque, int ok, const char *reason)
+/* Publisher thread: the broker acknowledged the booking, or gave up on it. A booking that may
+ * nevertheless have been written is not put in the booking memory either way: the memory says
+ * neither "pending" (that would promise it to a retry with its key) nor anything final, so
+ * GET /bookings/{id} asks the database and answers pending until the processor decides it. */
+static void on_published(void *opaque, bk_pub_result result, const char *reason)
 {
     request *req = opaque;
     bk_http *http = req->http;
     const bk_booking *b = &req->booking;
+    int ok = result == BK_PUB_DELIVERED;
     bk_stats_delivery(http->stats, ok, (double)(bk_clock_mono_us() - req->published_us) / 1e6);
     if (!ok) {
-        bk_log_warn("event=publish_failed booking=%s tier=%s reason=\"%s\"", b->booking_id, b->tier->code, reason);
+        req->maybe_persisted = result == BK_PUB_MAYBE;
+        bk_log_warn("event=publish_failed booking=%s tier=%s maybe_persisted=%d reason=\"%s\"", b->booking_id,
+                    b->tier->code, req->maybe_persisted, reason);
         finish(req, O_UNAVAILABLE);
         return;
     }
@@ -398,6 +443,22 @@ static enum MHD_Result handle_metrics(bk_http *http, request *req)
     return ret;
 }
 
+/* 503: nothing promised. When the broker may have written the booking nevertheless (it timed out
+ * after it was sent), the answer names the booking_id it would have, so the client can look it up
+ * (or retry with its Idempotency-Key, which finds the same booking). */
+static enum MHD_Result reply_unavailable(request *req)
+{
+    static const char *const retry[] = {MHD_HTTP_HEADER_RETRY_AFTER, "1", NULL};
+    if (!req->maybe_persisted) {
+        return bk_reply_error(req->conn, &req->reply, 503, "booking queue unavailable, retry shortly", NULL);
+    }
+    char body[128]; /* booking ids are [A-Za-z0-9_-]: nothing to escape */
+    int len =
+        snprintf(body, sizeof(body), "{\"error\":\"booking queue unavailable, retry shortly\",\"booking_id\":\"%s\"}",
+                 req->booking.booking_id);
+    return bk_reply_json(req->conn, &req->reply, 503, body, (size_t)len, retry);
+}
+
 /* The answer of a request that was suspended. */
 static enum MHD_Result handle_resumed(request *req)
 {
@@ -408,7 +469,7 @@ static enum MHD_Result handle_resumed(request *req)
     case O_PENDING:
         return bk_reply_booking(req->conn, &req->reply, &req->booking);
     default:
-        return bk_reply_error(req->conn, &req->reply, 503, "booking queue unavailable, retry shortly", NULL);
+        return reply_unavailable(req);
     }
 }
 
@@ -593,8 +654,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (req->route != BK_STATS_BOOK && check_headers(req, url, method, &ret)) {
         return ret;
     }
+    if (!gate_enter(http)) {
+        return reply_draining(req);
+    }
     bk_limits_busy(http->limits, req->limits, 1); /* received in full: no deadline while we work */
-    return req->route == BK_STATS_BOOK ? handle_book(http, req) : handle_bodiless(http, req, url);
+    ret = req->route == BK_STATS_BOOK ? handle_book(http, req) : handle_bodiless(http, req, url);
+    gate_leave(http);
+    return ret;
 }
 
 /* Called with the raw request target as soon as the request line is read, before libmicrohttpd
@@ -726,14 +792,27 @@ void bk_http_free(bk_http *http)
     if (http == NULL) {
         return;
     }
+    /* The order matters: libmicrohttpd keeps serving kept-alive connections until MHD_stop_daemon,
+     * so no HTTP thread may reach a peer after it is freed.
+     * 1. Stop accepting connections.
+     * 2. Close the gate: requests that arrive from now on get 503 + Connection: close without
+     *    touching a peer; wait for the handlers already inside (each bounded by the database and
+     *    producer timeouts).
+     * 3. Free the peers, publisher before watch: flushing the producer delivers every report (a
+     *    purge after FLUSH_TIMEOUT_MS reports failure: 503), a report may hand its request to the
+     *    watch, and freeing the watch hands back every waiter. Every suspended request is resumed.
+     * 4. Give the answers in flight DRAIN_MS to leave, then stop the daemon (closing what is left,
+     *    idle kept-alive connections included), and free what its threads used. */
     if (http->daemon != NULL) {
-        MHD_socket listener = MHD_quiesce_daemon(http->daemon); /* stop accepting */
+        MHD_socket listener = MHD_quiesce_daemon(http->daemon);
         if (listener != MHD_INVALID_SOCKET) {
             close(listener);
         }
     }
-    /* Every suspended request hears back: flushing the producer delivers every report, freeing
-     * the watch hands back every waiter. Then answers in flight get a bounded moment. */
+    atomic_store(&http->draining, 1);
+    while (atomic_load(&http->in_gate) > 0) {
+        nanosleep(&(struct timespec){.tv_nsec = 1000000L}, NULL);
+    }
     bk_health_free(http->health);
     bk_pub_free(http->pub);
     bk_watch_free(http->watch);

@@ -20,31 +20,22 @@ static const bk_db_stmt stmts[] = {
     {"ping", "SELECT 1"},
 };
 
-/* Runs a read. A connection that died since its last use (a database restart) is only noticed
- * when a statement fails on it: then reconnect and run the read once more. Safe because these
- * statements only read. */
+/* Runs a read (safe to run twice), or fails at once on the NULL handle of a database known away. */
 static int read_exec(bk_db *db, const char *name, int n, const char *const *values, PGresult **res, bk_err *err)
 {
-    bk_err first;
-    bk_err_clear(&first);
-    int rc = bk_db_connect(db, err);
-    if (rc == BK_OK) {
-        rc = bk_db_exec(db, name, n, values, res, &first);
+    if (db == NULL) {
+        return bk_err_set(err, BK_E_DB, "%s: the database is away (GET /health)", name);
     }
-    if (rc != BK_OK && first.code != BK_OK && !bk_db_connected(db)) {
-        rc = bk_db_connect(db, err);
-        if (rc == BK_OK) {
-            rc = bk_db_exec(db, name, n, values, res, err);
-        }
-    } else if (rc != BK_OK && first.code != BK_OK) {
-        rc = bk_err_set(err, first.code, "%s", first.msg);
-    }
-    return rc;
+    return bk_db_exec_reconnecting(db, name, n, values, res, err);
 }
 
 bk_db *bk_lookup_db_new(const char *dsn)
 {
-    return bk_db_new(dsn, stmts, (int)(sizeof(stmts) / sizeof(stmts[0])));
+    bk_db *db = bk_db_new(dsn, stmts, (int)(sizeof(stmts) / sizeof(stmts[0])));
+    if (db != NULL) {
+        bk_db_set_timeout(db, BK_LOOKUP_TIMEOUT_MS);
+    }
+    return db;
 }
 
 void bk_lookup_from_outcome(const bk_outcome *o, int final, bk_booking *out)

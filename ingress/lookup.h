@@ -30,8 +30,15 @@ typedef struct bk_booking {
  * (final = 0: the outcome's status and decided_ms are ignored). */
 void bk_lookup_from_outcome(const bk_outcome *o, int final, bk_booking *out);
 
-/* A database handle prepared with the lookup statements. */
+/* The statement timeout of the ingress's connections (the client waits BK_DB_GRACE_MS longer):
+ * its reads are by key and take milliseconds, and an HTTP thread or the watch that waits longer
+ * for an answer keeps everyone else waiting too. */
+#define BK_LOOKUP_TIMEOUT_MS 1500
+
+/* A database handle prepared with the lookup statements, statement timeout BK_LOOKUP_TIMEOUT_MS. */
 bk_db *bk_lookup_db_new(const char *dsn);
+
+/* Every read below fails at once (BK_E_DB) when db is NULL: the caller knows the database is away. */
 
 /* The booking with this id: BK_OK and *found=1 if decided, *found=0 if it has no row yet. */
 int bk_lookup_booking(bk_db *db, const char *id, bk_booking *out, int *found, bk_err *err) BK_WARN_UNUSED;

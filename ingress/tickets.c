@@ -10,8 +10,9 @@
 #include <string.h>
 
 struct bk_tickets {
-    pthread_mutex_t lock;
+    pthread_mutex_t lock; /* guards the fields below, never held across a query */
     int max_age_ms;
+    int refreshing; /* one thread is querying the database for a new body */
     char *body;
     size_t len;
     int64_t fetched_ms; /* monotonic */
@@ -37,18 +38,42 @@ void bk_tickets_free(bk_tickets *tickets)
     free(tickets);
 }
 
-char *bk_tickets_get(bk_tickets *tickets, bk_db *db, size_t *len, bk_err *err)
+/* A copy of the cached body if it is younger than BK_TICKETS_MAX_AGE_MS. Under the lock. */
+static char *copy_body(bk_tickets *tickets, int64_t now, size_t *len)
 {
     char *copy = NULL;
+    if (tickets->body != NULL && now - tickets->fetched_ms < BK_TICKETS_MAX_AGE_MS) {
+        copy = malloc(tickets->len);
+        if (copy != NULL) {
+            memcpy(copy, tickets->body, tickets->len);
+            *len = tickets->len;
+        }
+    }
+    return copy;
+}
+
+char *bk_tickets_get(bk_tickets *tickets, bk_db *db, size_t *len, bk_err *err)
+{
     pthread_mutex_lock(&tickets->lock);
     int64_t now = bk_clock_mono_ms();
-    if (tickets->body == NULL || now - tickets->fetched_ms >= tickets->max_age_ms) {
+    int refresh = !tickets->refreshing && (tickets->body == NULL || now - tickets->fetched_ms >= tickets->max_age_ms);
+    tickets->refreshing |= refresh;
+    pthread_mutex_unlock(&tickets->lock);
+
+    char *body = NULL;
+    size_t body_len = 0;
+    if (refresh) {
+        /* The one refresher queries without the lock: the others meanwhile get the cached body,
+         * or a 503 once it is too old, but never wait for the database. */
         bk_tier_state states[BK_TIER_COUNT];
-        size_t body_len = 0;
-        char *body = NULL;
         if (bk_lookup_tiers(db, states, err) == BK_OK) {
             body = bk_reply_render_tickets(states, &body_len);
         }
+    }
+
+    pthread_mutex_lock(&tickets->lock);
+    if (refresh) {
+        tickets->refreshing = 0;
         if (body != NULL) {
             free(tickets->body);
             tickets->body = body;
@@ -56,13 +81,7 @@ char *bk_tickets_get(bk_tickets *tickets, bk_db *db, size_t *len, bk_err *err)
             tickets->fetched_ms = now;
         }
     }
-    if (tickets->body != NULL && now - tickets->fetched_ms < 1000) {
-        copy = malloc(tickets->len);
-        if (copy != NULL) {
-            memcpy(copy, tickets->body, tickets->len);
-            *len = tickets->len;
-        }
-    }
+    char *copy = copy_body(tickets, bk_clock_mono_ms(), len);
     pthread_mutex_unlock(&tickets->lock);
     if (copy == NULL) {
         bk_err_set(err, BK_E_DB, "tickets unavailable");

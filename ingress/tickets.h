@@ -1,5 +1,5 @@
 /* GET /tickets: availability per tier, served from a cache no older than BK_TICKETS_CACHE_MS
- * (SPEC allows up to 1 s), so an on-sale crowd refreshing the page costs one query per period. */
+ * (at most 1 s), so an on-sale crowd refreshing the page costs one query per period. */
 #ifndef BK_INGRESS_TICKETS_H
 #define BK_INGRESS_TICKETS_H
 
@@ -13,8 +13,13 @@ typedef struct bk_tickets bk_tickets;
 bk_tickets *bk_tickets_new(int max_age_ms);
 void bk_tickets_free(bk_tickets *tickets);
 
-/* A malloc'd copy of the current body (*len bytes); refreshes it through db when too old.
- * NULL with err when the database cannot be read and the cache is too old. */
+/* No body older than this is served (the API promises at most 1 s). */
+#define BK_TICKETS_MAX_AGE_MS 1000
+
+/* A malloc'd copy of the current body (*len bytes). When it is older than max_age_ms, one caller
+ * refreshes it through db (NULL: the database is known to be away) without holding the lock;
+ * callers meanwhile get the cached body while younger than BK_TICKETS_MAX_AGE_MS. NULL with err
+ * when there is no body young enough. Thread-safe. */
 char *bk_tickets_get(bk_tickets *tickets, bk_db *db, size_t *len, bk_err *err);
 
 #endif

@@ -232,10 +232,12 @@ static void check_waiters(bk_watch *watch, int64_t added_before)
 }
 
 /* (Re)connects and LISTENs; returns the socket to poll, or -1 while the database is away. Sets
- * *gap when it starts listening: what was announced before is unknown here. */
-static int ensure_listening(bk_watch *watch, int *listening, int64_t *next_attempt, int *gap)
+ * *gap when it starts listening: what was announced before is unknown here. A connection counts
+ * as listening only if it is the one LISTEN ran on: a recheck query that found the link dead
+ * reconnects inside the read (lookup.c), and that new connection never ran LISTEN. */
+static int ensure_listening(bk_watch *watch, int *listening, unsigned *listen_gen, int64_t *next_attempt, int *gap)
 {
-    if (*listening && bk_db_connected(watch->db)) {
+    if (*listening && bk_db_connected(watch->db) && bk_db_generation(watch->db) == *listen_gen) {
         return PQsocket(bk_db_conn(watch->db));
     }
     *listening = 0;
@@ -251,41 +253,62 @@ static int ensure_listening(bk_watch *watch, int *listening, int64_t *next_attem
         return -1;
     }
     *listening = 1;
+    *listen_gen = bk_db_generation(watch->db);
     *gap = 1;
+    bk_log_info("event=watch_listening generation=%u", *listen_gen);
     return PQsocket(bk_db_conn(watch->db));
+}
+
+/* Hands every announcement libpq holds to the memory and the waiters. Called after each read of
+ * the connection, not only when its socket was readable: a recheck query reads the socket too,
+ * and the notifications it pulled in would otherwise wait for the next one to arrive. */
+static void take_notifies(bk_watch *watch)
+{
+    PGconn *conn = bk_db_conn(watch->db);
+    if (conn == NULL) {
+        return;
+    }
+    decided d = {0};
+    PGnotify *note;
+    while ((note = PQnotifies(conn)) != NULL) {
+        take_announcement(watch, note->extra, &d);
+        PQfreemem(note);
+    }
+    if (d.n > 0) {
+        hand_back_decided(watch, &d);
+    }
+    free(d.items);
 }
 
 static void *run(void *arg)
 {
     bk_watch *watch = arg;
     int listening = 0;
-    int64_t next_attempt = 0, next_recheck = 0;
+    unsigned listen_gen = 0;
+    int64_t next_attempt = 0, next_recheck = 0, catch_up_until = 0;
     while (!atomic_load(&watch->stop)) {
         int gap = 0;
-        int sock = ensure_listening(watch, &listening, &next_attempt, &gap);
+        int sock = ensure_listening(watch, &listening, &listen_gen, &next_attempt, &gap);
         struct pollfd fds[1] = {{.fd = sock, .events = POLLIN}};
         int rc = gap ? 0 : poll(fds, sock >= 0 ? 1 : 0, TICK_MS);
-        if (rc > 0 && (fds[0].revents & (POLLIN | POLLERR | POLLHUP))) {
-            PGconn *conn = bk_db_conn(watch->db);
-            if (PQconsumeInput(conn) == 0) {
-                listening = 0; /* the next bk_db_connect notices the broken link and reconnects */
-            }
-            decided d = {0};
-            PGnotify *note;
-            while ((note = PQnotifies(conn)) != NULL) {
-                take_announcement(watch, note->extra, &d);
-                PQfreemem(note);
-            }
-            if (d.n > 0) {
-                hand_back_decided(watch, &d);
-            }
-            free(d.items);
+        if (rc > 0 && (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) && PQconsumeInput(bk_db_conn(watch->db)) == 0) {
+            listening = 0; /* the next bk_db_connect notices the broken link and reconnects */
         }
+        take_notifies(watch);
         int64_t now = bk_clock_mono_ms();
-        if (gap || now >= next_recheck) {
-            check_waiters(watch, gap ? now : now - RECHECK_MS);
+        if (gap) {
+            /* Listening again: for a while, ask about every waiter on every pass. An outcome
+             * announced before LISTEN ran may belong to a request that starts waiting only after
+             * this first check (its booking still "pending" in the memory). */
+            catch_up_until = now + RECHECK_MS;
+        }
+        if (now < catch_up_until) {
+            check_waiters(watch, now);
+        } else if (now >= next_recheck) {
+            check_waiters(watch, now - RECHECK_MS);
             next_recheck = now + RECHECK_MS;
         }
+        take_notifies(watch);
         hand_back_expired(watch, bk_clock_mono_ms(), 0);
     }
     return NULL;

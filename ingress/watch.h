@@ -2,9 +2,9 @@
  * thread LISTENs on PostgreSQL channel bk_decided, where the processors announce every outcome at
  * commit (common/outcome.h); it writes each into the booking memory (recent.h) and hands the
  * booking back to its waiters. A new waiter is first checked against that memory. PostgreSQL is
- * asked only as a safety net: for waiters older than two seconds, and for all of them after the
- * LISTEN connection was lost (notifications sent meanwhile are gone). A waiter whose deadline
- * passes is handed back with NULL. */
+ * asked only as a safety net: for waiters older than two seconds, and for every waiter during the
+ * two seconds after LISTEN was (re)established on a new connection (notifications sent meanwhile
+ * are gone). A waiter whose deadline passes is handed back with NULL. */
 #ifndef BK_INGRESS_WATCH_H
 #define BK_INGRESS_WATCH_H
 

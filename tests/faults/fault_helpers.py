@@ -58,7 +58,7 @@ SETTLE_TIMEOUT = 120.0  # every accepted booking decided, the topic drained
 # client 2 s, not 5; batches are big enough to be batches (a kill lands inside one) and short.
 PROCESSOR_ENV = {"BK_BATCH_MAX": "100", "BK_BATCH_WAIT_MS": "20"}
 # The load comes from 127.0.0.1 like any client's: no per-client limits here.
-INGRESS_ENV = {"BK_PRODUCE_TIMEOUT_MS": "2000", "BK_RATE_PER_S": "0", "BK_CONNS_PER_CLIENT": "0"}
+INGRESS_ENV = {"BK_PRODUCE_TIMEOUT_MS": "2000", **itest.NO_CLIENT_LIMITS}
 
 # Seats each tier gets at the start of every scenario: VIP sells out during it (so there are rejections
 # and first-come-first-served matters), FRONT_ROW may, GA never does (so confirmations continue).
@@ -172,7 +172,7 @@ def tier_locked(dsn, tier):
 def blocked_batch(db, service, pg_port):
     """(backend pid, xid) of `service`'s transaction that waits for a lock after it wrote (locked the offset
     row): a processor batch stuck behind tier_locked. None if there is none (yet)."""
-    ports = client_ports(service.pid, int(pg_port))
+    ports = helpers.client_ports(service.pid, int(pg_port))
     if not ports:
         return None
     try:
@@ -182,27 +182,10 @@ def blocked_batch(db, service, pg_port):
         return None
 
 
-def client_ports(pid, server_port):
-    """Local ports of the TCP connections process `pid` holds to 127.0.0.1:server_port (from /proc)."""
-    inodes = set()
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        with contextlib.suppress(OSError):
-            target = os.readlink(f"/proc/{pid}/fd/{fd}")
-            if target.startswith("socket:["):
-                inodes.add(target[len("socket:["):-1])
-    ports = set()
-    with open("/proc/net/tcp") as table:
-        for line in list(table)[1:]:
-            fields = line.split()
-            local, remote, inode = fields[1], fields[2], fields[9]
-            if inode in inodes and int(remote.split(":")[1], 16) == server_port:
-                ports.add(int(local.split(":")[1], 16))
-    return ports
-
 
 def backends_of(db, service, pg_port):
     """[(state, holds an xid)] of the PostgreSQL backends serving `service`'s connections."""
-    ports = client_ports(service.pid, int(pg_port))
+    ports = helpers.client_ports(service.pid, int(pg_port))
     if not ports:
         return []
     return [(state, bool(xid)) for state, xid in db.all(
@@ -428,6 +411,49 @@ class Infra:
               f"{self.pids()['kafka']}): scripts/kafka.sh start-up race; running ./bk up again")
         self._run([str(REPO / "bk"), "up"], INFRA_TIMEOUT)
 
+    def postgres_processes(self):
+        """The postmaster and every process it started (backends, checkpointer, walwriter …)."""
+        postmaster = self.pids()["postgres"]
+        assert postmaster is not None, "PostgreSQL is not running"
+        children = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == postmaster:
+                    children.append(int(entry))
+        return [postmaster] + children
+
+    def freeze_postgres(self):
+        """SIGSTOP of every PostgreSQL process, the postmaster first (so it starts no new one): the
+        server is there for the kernel (connections are accepted, keepalives answered) but nothing
+        answers. Returns the pids for thaw()."""
+        return self._freeze("postgres", self.postgres_processes())
+
+    def freeze_kafka(self):
+        """SIGSTOP of the broker: connections stay up, nothing is acknowledged. Returns [pid] for thaw()."""
+        pid = self.pids()["kafka"]
+        assert pid is not None, "Kafka is not running"
+        return self._freeze("kafka", [pid])
+
+    def _freeze(self, what, pids):
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        wait_until(lambda: all(_proc_state(pid) in ("T", None) for pid in pids), 10, f"every {what} process to stop")
+        with open(self.log_path, "a") as log:
+            log.write(f"\nfroze {what}: SIGSTOP to {pids}\n")
+        return pids
+
+    def thaw(self, pids):
+        """SIGCONT to what freeze_*() stopped."""
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+        wait_until(lambda: all(_proc_state(pid) != "T" for pid in pids), 10, "every frozen process to continue")
+        with open(self.log_path, "a") as log:
+            log.write(f"\nthawed: SIGCONT to {pids}\n")
+
     def pg_ready(self):
         return subprocess.run(["/usr/lib/postgresql/15/bin/pg_isready", "-q", "-h", "127.0.0.1", "-p",
                                self.cfg["BK_PG_PORT"], "-d", "postgres"], stdin=subprocess.DEVNULL,
@@ -450,6 +476,14 @@ class Infra:
             return topic is not None and topic.error is None and len(topic.partitions) == len(TIER_CODES)
         except confluent_kafka.KafkaException:
             return False
+
+
+def _proc_state(pid):
+    """The state letter of a process (T = stopped), or None when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
 
 
 # --- the stream of bookings --------------------------------------------------------------------------

@@ -140,6 +140,45 @@ class Service:
         assert not self.sanitizer_report(), f"sanitizer report in {self.log_path}\n{self.tail(80)}"
 
 
+# Every request of the suite comes from 127.0.0.1, and no address is exempt from the per-client limits:
+# the suite's ingresses run without them (tests/integration/test_limits.py starts its own strict one).
+NO_CLIENT_LIMITS = {"BK_RATE_PER_S": "0", "BK_CONNS_PER_CLIENT": "0"}
+
+
+def start_ingress(cfg, log_dir, offset, name, **env):
+    """Another bk-ingress beside the suite's own (another instance behind the load balancer) on
+    BK_HTTP_PORT + offset, with the suite's environment (no per-client limits) plus env; returns (base url, Service) once it
+    answers /health (200 or 503: tests that need it healthy wait for that themselves)."""
+    port = int(cfg["BK_HTTP_PORT"]) + offset
+    full_env = dict(os.environ, BK_HTTP_PORT=str(port), BK_LOG_LEVEL="info", **NO_CLIENT_LIMITS)
+    full_env.update(env)
+    ingress = Service("bk-ingress", os.path.join(cfg["BK_BIN_DIR"], "bk-ingress"), full_env, Path(log_dir), name,
+                      [0])
+    ingress.start()
+    base = f"http://127.0.0.1:{port}"
+
+    def answering():
+        if not ingress.running():
+            raise AssertionError(f"the {name} ingress died: {ingress.describe_exit()}")
+        try:
+            return requests.get(base + "/health", timeout=2).status_code in (200, 503)
+        except requests.ConnectionError:
+            return False
+
+    wait_until(answering, 30, f"the {name} ingress to answer", detail=ingress.tail)
+    return base, ingress
+
+
+def wait_healthy(base, ingress, what="the ingress"):
+    """Waits until GET /health on base answers 200."""
+    def healthy():
+        try:
+            return requests.get(base + "/health", timeout=2).status_code == 200
+        except requests.ConnectionError:
+            return False
+    wait_until(healthy, 30, f"{what} to be healthy", detail=ingress.tail)
+
+
 # Children still running when the interpreter exits (pytest interrupted, an error mid-session) are
 # killed so they never hold the ports for the next run.
 _children = set()
@@ -161,10 +200,8 @@ class Stack:
         log_dir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         env["BK_LOG_LEVEL"] = "info"
-        # Every request of the suite comes from 127.0.0.1, and no address is exempt from the per-client
-        # limits: switch them off here (tests/integration/test_limits.py runs its own strict ingress).
-        env.setdefault("BK_RATE_PER_S", "0")
-        env.setdefault("BK_CONNS_PER_CLIENT", "0")
+        for name, value in NO_CLIENT_LIMITS.items():
+            env.setdefault(name, value)
         # The processor's metrics port, next to the ingress's, so a dev stack's processor never answers.
         env.setdefault("BK_METRICS_PORT", str(int(cfg["BK_HTTP_PORT"]) + 1))
         self.metrics_url = f"http://127.0.0.1:{env['BK_METRICS_PORT']}/metrics"

@@ -6,6 +6,7 @@ Nothing here is a mock: every helper talks to the real ingress, PostgreSQL or Ka
 
 import asyncio
 import base64
+import contextlib
 import datetime as dt
 import json
 import os
@@ -470,3 +471,21 @@ def assert_tier_consistent(db, tier, initial_available, capacity):
         else:
             assert r.reason is None and r.amount_cents == r.quantity * PRICE[tier], r
     return rows
+
+
+def client_ports(pid, server_port):
+    """Local ports of the TCP connections process `pid` holds to 127.0.0.1:server_port (from /proc)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:["):-1])
+    ports = set()
+    with open("/proc/net/tcp") as table:
+        for line in list(table)[1:]:
+            fields = line.split()
+            local, remote, inode = fields[1], fields[2], fields[9]
+            if inode in inodes and int(remote.split(":")[1], 16) == server_port:
+                ports.add(int(local.split(":")[1], 16))
+    return ports

@@ -3,37 +3,19 @@ second booking or a second decrement, and the booking keeps the first request's 
 A key is bound to the first request's body: the same key with another body is 422, on any ingress, and a
 replay never shows another request's customer. Keys are 8 to 64 characters, so none is trivially guessed."""
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 
-from conftest import Service
+import conftest
 from helpers import Api, assert_final_booking, error_body, json_body, new_key, wait_until
 
 OTHER_REQUEST = "used for another request"
 
 
 def start_ingress(cfg, tmp_path_factory, offset, name, **env):
-    """A second bk-ingress beside the suite's own, on BK_HTTP_PORT + offset; returns (Api, Service)."""
-    port = int(cfg["BK_HTTP_PORT"]) + offset
-    full_env = dict(os.environ, BK_HTTP_PORT=str(port), BK_LOG_LEVEL="info", BK_RATE_PER_S="0",
-                    BK_CONNS_PER_CLIENT="0", **env)
-    ingress = Service("bk-ingress", os.path.join(cfg["BK_BIN_DIR"], "bk-ingress"), full_env,
-                      tmp_path_factory.mktemp(name), name, [0])
-    ingress.start()
-    base = f"http://127.0.0.1:{port}"
-
-    def answering():
-        if not ingress.running():
-            raise AssertionError(f"the {name} ingress died: {ingress.describe_exit()}")
-        try:
-            return requests.get(base + "/health", timeout=2).status_code in (200, 503)
-        except requests.ConnectionError:
-            return False
-
-    wait_until(answering, 30, f"the {name} ingress to answer", detail=ingress.tail)
+    """A second bk-ingress; returns (Api, Service)."""
+    base, ingress = conftest.start_ingress(cfg, tmp_path_factory.mktemp(name), offset, name, **env)
     return Api(base), ingress
 
 

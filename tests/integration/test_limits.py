@@ -6,7 +6,6 @@ the suite's own; loopback is a client like any other (no address is exempt), so 
 settings apply to these tests' own requests."""
 
 import http.client
-import os
 import socket
 import subprocess
 import time
@@ -14,7 +13,7 @@ import time
 import pytest
 import requests
 
-from conftest import Service
+from conftest import start_ingress, wait_healthy
 from helpers import wait_until
 
 STRICT = {
@@ -27,21 +26,10 @@ STRICT = {
 
 
 def start_strict(cfg, tmp_path_factory, offset, name, **extra):
-    port = int(cfg["BK_HTTP_PORT"]) + offset
-    env = dict(os.environ, BK_HTTP_PORT=str(port), BK_HTTP_ADDR="0.0.0.0", BK_LOG_LEVEL="info", **STRICT)
+    env = dict(STRICT, BK_HTTP_ADDR="0.0.0.0")
     env.update(extra)
-    log_dir = tmp_path_factory.mktemp(name)
-    ingress = Service("bk-ingress", os.path.join(cfg["BK_BIN_DIR"], "bk-ingress"), env, log_dir, name, [0])
-    ingress.start()
-    base = f"http://127.0.0.1:{port}"
-
-    def healthy():
-        try:
-            return requests.get(base + "/health", timeout=2).status_code == 200
-        except requests.ConnectionError:
-            return False
-
-    wait_until(healthy, 30, f"the {name} ingress to be healthy", detail=ingress.tail)
+    base, ingress = start_ingress(cfg, tmp_path_factory.mktemp(name), offset, name, **env)
+    wait_healthy(base, ingress, f"the {name} ingress")
     return base, ingress
 
 

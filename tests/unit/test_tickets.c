@@ -1,0 +1,129 @@
+/* Unit tests of ingress/tickets: the GET /tickets cache. One caller refreshes a stale body, and
+ * the database query runs without the cache's lock: a caller that comes while the query is in
+ * flight gets the cached body (if young enough) or nothing, at once, never a wait for the
+ * database. The database and the renderer are stubs here. */
+#include "unit.h"
+
+#include "ingress/lookup.h"
+#include "ingress/reply.h"
+#include "ingress/tickets.h"
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <time.h>
+
+/* What the stubbed database does on the next queries. */
+enum { DB_OK, DB_FAIL, DB_NESTED };
+
+static struct {
+    int script[8]; /* one entry per query, in order */
+    int n_queries;
+    bk_tickets *tickets;
+    char *nested_body; /* what a caller that came during the query got */
+    int nested_done;
+} stub;
+
+/* Another caller while the query is in flight, on its own thread so that a cache that held its
+ * lock across the query shows as a failure (after a generous bound) instead of a hang. */
+static void *nested_get(void *arg)
+{
+    sem_t *done = arg;
+    size_t len = 0;
+    stub.nested_body = bk_tickets_get(stub.tickets, (bk_db *)&stub, &len, NULL);
+    sem_post(done);
+    return NULL;
+}
+
+int bk_lookup_tiers(bk_db *db, bk_tier_state states[BK_TIER_COUNT], bk_err *err)
+{
+    (void)db;
+    int what = stub.script[stub.n_queries++];
+    memset(states, 0, sizeof(bk_tier_state) * BK_TIER_COUNT);
+    states[0].available = stub.n_queries; /* the body says which query made it */
+    if (what == DB_NESTED) {
+        sem_t done;
+        pthread_t thread;
+        sem_init(&done, 0, 0);
+        assert_int_equal(pthread_create(&thread, NULL, nested_get, &done), 0);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 30;
+        stub.nested_done = sem_timedwait(&done, &until) == 0;
+        if (stub.nested_done) {
+            pthread_join(thread, NULL);
+        } else {
+            pthread_detach(thread); /* stuck on the lock we hold: the test fails below */
+        }
+        sem_destroy(&done);
+    }
+    return what == DB_FAIL ? bk_err_set(err, BK_E_DB, "stub: database away") : BK_OK;
+}
+
+char *bk_reply_render_tickets(const bk_tier_state states[BK_TIER_COUNT], size_t *len)
+{
+    char text[32];
+    *len = (size_t)snprintf(text, sizeof(text), "query %d", (int)states[0].available) + 1;
+    char *body = malloc(*len);
+    assert_non_null(body);
+    memcpy(body, text, *len);
+    return body;
+}
+
+/* Two calls in a row; the second may come during the first one's query (DB_NESTED). */
+static void test_cache(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int max_age_ms;
+        int script[4];     /* what the database does on each query */
+        int calls;         /* bk_tickets_get calls after the first */
+        const char *first; /* body of the first call (NULL: none) */
+        const char *last;  /* body of the last call */
+        int n_queries;
+        const char *nested; /* body the caller during the query got; "-" when there was none */
+    } cases[] = {
+        {"first call queries", 250, {DB_OK}, 0, "query 1", "query 1", 1, "-"},
+        {"young body: no query", 1000, {DB_OK}, 1, "query 1", "query 1", 1, "-"},
+        {"stale body: queried again", 0, {DB_OK, DB_OK}, 1, "query 1", "query 2", 2, "-"},
+        {"refresh failed: the cached body, still young enough", 0, {DB_OK, DB_FAIL}, 1, "query 1", "query 1", 2, "-"},
+        {"no body and the database away", 0, {DB_FAIL}, 0, NULL, NULL, 1, "-"},
+        {"during the first query: nothing to serve, no wait", 0, {DB_NESTED}, 0, "query 1", "query 1", 1, NULL},
+        {"during a refresh: the cached body, no wait", 0, {DB_OK, DB_NESTED}, 1, "query 1", "query 2", 2, "query 1"},
+    };
+    for (size_t k = 0; k < N_ELEMS(cases); k++) {
+        memset(&stub, 0, sizeof(stub));
+        memcpy(stub.script, cases[k].script, sizeof(cases[k].script));
+        stub.tickets = bk_tickets_new(cases[k].max_age_ms);
+        assert_non_null(stub.tickets);
+        char *body = NULL;
+        for (int call = 0; call <= cases[k].calls; call++) {
+            bk_err err;
+            bk_err_clear(&err);
+            size_t len = 0;
+            free(body);
+            body = bk_tickets_get(stub.tickets, (bk_db *)&stub, &len, &err);
+            const char *want = call == 0 ? cases[k].first : cases[k].last;
+            EXPECT_STR(cases[k].name, "body", body, want);
+            EXPECT_TRUE(cases[k].name, "an error when there is no body", body != NULL || err.code == BK_E_DB);
+        }
+        EXPECT_INT(cases[k].name, "queries", stub.n_queries, cases[k].n_queries);
+        if (strcmp(cases[k].nested != NULL ? cases[k].nested : "", "-") != 0) {
+            EXPECT_TRUE(cases[k].name, "the caller during the query to get its answer without waiting",
+                        stub.nested_done);
+            EXPECT_STR(cases[k].name, "body during the query", stub.nested_body, cases[k].nested);
+        }
+        free(body);
+        free(stub.nested_body);
+        bk_tickets_free(stub.tickets);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cache),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
