@@ -738,7 +738,7 @@ bk_http *bk_http_new(const bk_cfg *cfg, const bk_id_key *key, bk_err *err)
     }
     http->db_key_created = 1;
     http->recent = bk_recent_new(RECENT_SLOTS, RECENT_TRUST_MS);
-    http->tickets = bk_tickets_new(cfg->tickets_cache_ms);
+    http->tickets = bk_tickets_new(cfg->tickets_cache_ms, BK_TICKETS_WAIT_MS);
     http->stats = bk_stats_new();
     if (http->recent == NULL || http->tickets == NULL || http->stats == NULL) {
         bk_err_set(err, BK_E_NOMEM, "recent, tickets or stats allocation");

@@ -1,7 +1,8 @@
 /* Unit tests of ingress/tickets: the GET /tickets cache. One caller refreshes a stale body, and
  * the database query runs without the cache's lock: a caller that comes while the query is in
- * flight gets the cached body (if young enough) or nothing, at once, never a wait for the
- * database. The database and the renderer are stubs here. */
+ * flight gets the cached body if young enough, else waits for that query (at most the cache's
+ * wait bound, 0 here: nothing at once) and gets its body, never a 503 while an answer is on its
+ * way. The database and the renderer are stubs here. */
 #include "unit.h"
 
 #include "ingress/lookup.h"
@@ -14,7 +15,7 @@
 #include <time.h>
 
 /* What the stubbed database does on the next queries. */
-enum { DB_OK, DB_FAIL, DB_NESTED };
+enum { DB_OK, DB_FAIL, DB_NESTED, DB_AWAITED };
 
 static struct {
     int script[8]; /* one entry per query, in order */
@@ -22,6 +23,8 @@ static struct {
     bk_tickets *tickets;
     char *nested_body; /* what a caller that came during the query got */
     int nested_done;
+    pthread_t awaiting; /* DB_AWAITED: the caller that waits for the query, joined after it */
+    int awaiting_started;
 } stub;
 
 /* Another caller while the query is in flight, on its own thread so that a cache that held its
@@ -30,8 +33,12 @@ static void *nested_get(void *arg)
 {
     sem_t *done = arg;
     size_t len = 0;
-    stub.nested_body = bk_tickets_get(stub.tickets, (bk_db *)&stub, &len, NULL);
-    sem_post(done);
+    bk_err err;
+    bk_err_clear(&err);
+    stub.nested_body = bk_tickets_get(stub.tickets, (bk_db *)&stub, &len, &err);
+    if (done != NULL) {
+        sem_post(done);
+    }
     return NULL;
 }
 
@@ -56,6 +63,16 @@ int bk_lookup_tiers(bk_db *db, bk_tier_state states[BK_TIER_COUNT], bk_err *err)
             pthread_detach(thread); /* stuck on the lock we hold: the test fails below */
         }
         sem_destroy(&done);
+    }
+    if (what == DB_AWAITED) {
+        /* The other caller comes during the query and finds nothing young enough: it must wait
+         * for this query (seen through bk_tickets_waiting), and gets its body once it ends. */
+        assert_int_equal(pthread_create(&stub.awaiting, NULL, nested_get, NULL), 0);
+        stub.awaiting_started = 1;
+        for (int k = 0; k < 30000 && bk_tickets_waiting(stub.tickets) == 0; k++) {
+            nanosleep(&(struct timespec){.tv_nsec = 1000000L}, NULL); /* polling, bounded: 30 s */
+        }
+        stub.nested_done = bk_tickets_waiting(stub.tickets) == 1;
     }
     return what == DB_FAIL ? bk_err_set(err, BK_E_DB, "stub: database away") : BK_OK;
 }
@@ -83,19 +100,45 @@ static void test_cache(void **state)
         const char *last;  /* body of the last call */
         int n_queries;
         const char *nested; /* body the caller during the query got; "-" when there was none */
+        int wait_ms;
     } cases[] = {
-        {"first call queries", 250, {DB_OK}, 0, "query 1", "query 1", 1, "-"},
-        {"young body: no query", 1000, {DB_OK}, 1, "query 1", "query 1", 1, "-"},
-        {"stale body: queried again", 0, {DB_OK, DB_OK}, 1, "query 1", "query 2", 2, "-"},
-        {"refresh failed: the cached body, still young enough", 0, {DB_OK, DB_FAIL}, 1, "query 1", "query 1", 2, "-"},
-        {"no body and the database away", 0, {DB_FAIL}, 0, NULL, NULL, 1, "-"},
-        {"during the first query: nothing to serve, no wait", 0, {DB_NESTED}, 0, "query 1", "query 1", 1, NULL},
-        {"during a refresh: the cached body, no wait", 0, {DB_OK, DB_NESTED}, 1, "query 1", "query 2", 2, "query 1"},
+        {"first call queries", 250, {DB_OK}, 0, "query 1", "query 1", 1, "-", 0},
+        {"young body: no query", 1000, {DB_OK}, 1, "query 1", "query 1", 1, "-", 0},
+        {"stale body: queried again", 0, {DB_OK, DB_OK}, 1, "query 1", "query 2", 2, "-", 0},
+        {"refresh failed: the cached body, still young enough",
+         0,
+         {DB_OK, DB_FAIL},
+         1,
+         "query 1",
+         "query 1",
+         2,
+         "-",
+         0},
+        {"no body and the database away", 0, {DB_FAIL}, 0, NULL, NULL, 1, "-", 0},
+        {"during the first query, no wait allowed: nothing", 0, {DB_NESTED}, 0, "query 1", "query 1", 1, NULL, 0},
+        {"during the first query: waits for it, gets its body",
+         0,
+         {DB_AWAITED},
+         0,
+         "query 1",
+         "query 1",
+         1,
+         "query 1",
+         30000},
+        {"during a refresh: the cached body, no wait",
+         0,
+         {DB_OK, DB_NESTED},
+         1,
+         "query 1",
+         "query 2",
+         2,
+         "query 1",
+         30000},
     };
     for (size_t k = 0; k < N_ELEMS(cases); k++) {
         memset(&stub, 0, sizeof(stub));
         memcpy(stub.script, cases[k].script, sizeof(cases[k].script));
-        stub.tickets = bk_tickets_new(cases[k].max_age_ms);
+        stub.tickets = bk_tickets_new(cases[k].max_age_ms, cases[k].wait_ms);
         assert_non_null(stub.tickets);
         char *body = NULL;
         for (int call = 0; call <= cases[k].calls; call++) {
@@ -108,9 +151,12 @@ static void test_cache(void **state)
             EXPECT_STR(cases[k].name, "body", body, want);
             EXPECT_TRUE(cases[k].name, "an error when there is no body", body != NULL || err.code == BK_E_DB);
         }
+        if (stub.awaiting_started) {
+            pthread_join(stub.awaiting, NULL);
+        }
         EXPECT_INT(cases[k].name, "queries", stub.n_queries, cases[k].n_queries);
         if (strcmp(cases[k].nested != NULL ? cases[k].nested : "", "-") != 0) {
-            EXPECT_TRUE(cases[k].name, "the caller during the query to get its answer without waiting",
+            EXPECT_TRUE(cases[k].name, "the caller during the query: answered at once, or waiting for that query",
                         stub.nested_done);
             EXPECT_STR(cases[k].name, "body during the query", stub.nested_body, cases[k].nested);
         }
