@@ -21,7 +21,7 @@ import platform
 import re
 import sys
 
-TARGET_RATIO = 10.0  # SPEC §5: end-to-end outcomes/s at least 10x the seed design's ceiling
+TARGET_RATIO = 10.0  # the target: end-to-end outcomes/s at least 10x the seed design's ceiling
 TARGET_ACCEPT_P99_MS = 50.0
 TARGET_OUTCOME_P99_MS = 250.0
 

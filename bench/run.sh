@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run.sh — the benchmark of SPEC §5, in one run on one machine:
+# bench/run.sh — the benchmark of the performance targets (bench/README.md), in one run on one machine:
 #   (a) the seeds' design ceiling: pgbench, one guarded UPDATE + one INSERT per transaction, at 1, 8
 #       and 64 clients, in a separate database "bench" of our PostgreSQL cluster;
 #   (b) our end-to-end sustained outcomes/s (POST in, decision committed, outcome seen) with bk-replay

@@ -1,4 +1,4 @@
-/* The tier catalogue: a constant table, in the order SPEC §1 lists it. */
+/* The tier catalogue: a constant table, in display order (VIP, FRONT_ROW, GA; GET /tickets keeps it). */
 #include "common/tier.h"
 
 #include <string.h>

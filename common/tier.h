@@ -1,4 +1,4 @@
-/* The tier catalogue (SPEC §1): codes, display names, prices and the Kafka partition of each tier.
+/* The tier catalogue: codes, display names, prices and the Kafka partition of each tier.
  * PostgreSQL holds capacity and availability at runtime; this table is what never changes. */
 #ifndef BK_COMMON_TIER_H
 #define BK_COMMON_TIER_H

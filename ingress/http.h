@@ -1,4 +1,4 @@
-/* The HTTP front of bk-ingress (SPEC §2) on libmicrohttpd: epoll, a small thread pool, an
+/* The HTTP front of bk-ingress (docs/api.md) on libmicrohttpd: epoll, a small thread pool, an
  * explicit connection limit, timeouts and a body cap. A request that waits for the broker's
  * acknowledgement or for an outcome is suspended, never blocks a thread. */
 #ifndef BK_INGRESS_HTTP_H

@@ -133,6 +133,7 @@ test_finish() {
 }
 
 test_format() {
+    "$BK_REPO/scripts/check-standalone.sh"
     local files=()
     mapfile -t files < <(cd "$BK_REPO" && find common ingress processor tests -type f \
         \( -name '*.c' -o -name '*.h' \) 2>/dev/null | LC_ALL=C sort)

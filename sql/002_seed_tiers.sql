@@ -1,4 +1,4 @@
--- 002: the concert's three tiers (SPEC §1). position is also the Kafka partition of the tier.
+-- 002: the concert's three tiers, in display order. position is also the Kafka partition of the tier.
 BEGIN;
 
 INSERT INTO tiers (tier, name, position, price_cents, capacity, available) VALUES

@@ -1,4 +1,4 @@
-// The HTTP client for bk-ingress (SPEC §2, docs/api.md). Same origin by default: the ingress serves
+// The HTTP client for bk-ingress (docs/api.md, openapi.yaml). Same origin by default: the ingress serves
 // this app, and `npm run dev` proxies the API paths, so no base URL needs configuring.
 
 export interface Tier {

@@ -1,6 +1,6 @@
 // Formatting and the per-order limits, kept pure so they are easy to test.
 
-/** The API's per-order limit (SPEC §2: quantity 1..10). */
+/** The API's per-order limit (docs/api.md: quantity 1..10 with the default BK_MAX_QUANTITY). */
 export const MAX_PER_ORDER = 10;
 
 const money = new Map<string, Intl.NumberFormat>();

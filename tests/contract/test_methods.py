@@ -1,5 +1,5 @@
 """What openapi.yaml says about methods and paths that schemathesis does not send: every method a documented
-path does not document is 405 with an Allow header naming exactly the documented ones (SPEC §2), a CORS
+path does not document is 405 with an Allow header naming exactly the documented ones (docs/api.md), a CORS
 preflight needs an allowed origin, and an unknown path is a JSON 404."""
 
 import pytest

@@ -1,6 +1,6 @@
-"""The fault-injection harness (SPEC §5: no oversell, no lost acknowledged booking, no double decrement under
-crashes, a broker restart and a database restart). It reuses the integration harness — its Service class,
-helpers.py's HTTP client, database handle, Kafka probe, drainer and the SPEC §3 reference model — and adds
+"""The fault-injection harness (docs/design.md#invariants: no oversell, no lost acknowledged booking, no
+double decrement under crashes, a broker restart and a database restart). It reuses the integration harness —
+its Service class, helpers.py's HTTP client, database handle, Kafka probe, drainer and reference model — and adds
 what faults need: services with their own settings, a steady stream of bookings that records every answer,
 PostgreSQL and Kafka killed and restarted the way ./bk does it (tests/faults/infra.sh, then `./bk up`), and
 the checks every scenario ends with (Scenario.verify).

@@ -1,4 +1,4 @@
-"""kill -9 of the ingress with requests in flight, then a restart (SPEC §2, §5): a request cut off got no
+"""kill -9 of the ingress with requests in flight, then a restart (docs/design.md#invariants): a request cut off got no
 promise, and retrying it with its Idempotency-Key finds the same booking — whether or not the first
 attempt reached Kafka — so nothing is lost and nothing is doubled."""
 

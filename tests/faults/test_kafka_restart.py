@@ -1,4 +1,4 @@
-"""The Kafka broker killed (-9) and restarted with `./bk up` (SPEC §2, §5): while it is away the ingress
+"""The Kafka broker killed (-9) and restarted with `./bk up` (docs/design.md#outages): while it is away the ingress
 answers 503 + Retry-After — at once, once its health monitor knows — and never a 202 it cannot keep; when
 the broker is back, the ingress answers 202 again and the processor resumes, both by themselves."""
 

@@ -1,5 +1,5 @@
 """PostgreSQL stopped with `pg_ctl -m immediate` (a crash: WAL replay on the next start) and restarted with
-`./bk up` (SPEC §3, §5): bookings are still accepted meanwhile, the processor stops, retries with backoff and
+`./bk up` (docs/design.md#outages): bookings are still accepted meanwhile, the processor stops, retries with backoff and
 resumes by itself, and nothing is skipped or applied twice."""
 
 import time

@@ -1,5 +1,5 @@
 """kill -9 of the processor in the middle of a batch, under a steady stream of bookings, then a restart
-(SPEC §3, §5): the batch the kill cut off is rolled back by PostgreSQL, the new processor starts from the
+(docs/design.md#invariants): the batch the kill cut off is rolled back by PostgreSQL, the new processor starts from the
 stored offsets, and every accepted booking is decided exactly once."""
 
 import time

@@ -1,5 +1,5 @@
 """Two processors in one consumer group; one is frozen with SIGSTOP while it holds a batch, until the group
-gives its partitions to the other, and then resumed (SPEC §3: fence on the stored offset). The zombie still
+gives its partitions to the other, and then resumed (docs/design.md: fencing on the stored offset). The zombie still
 tries to commit the batch it held — and the fence turns every message of it into already_applied: nothing is
 applied twice, no seat is taken twice."""
 

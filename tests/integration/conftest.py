@@ -376,8 +376,8 @@ def need_kafka(kafka):
 
 @pytest.fixture
 def unchanged(db, kafka, drain):
-    """`with unchanged() as check:` around a request that must change nothing (SPEC §2: nothing is
-    published, §5: bad input changes nothing). Afterwards the topic's high watermarks are where they were
+    """`with unchanged() as check:` around a request that must change nothing (a refused request publishes
+    nothing, and bad input changes nothing). Afterwards the topic's high watermarks are where they were
     and, once the processor applied everything, tiers and the booking count are too. Set
     check.active = False inside the block when the request turned out to be legitimately accepted."""
 

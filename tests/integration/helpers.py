@@ -1,5 +1,5 @@
 """Shared helpers for the integration tests: bounded polling, the HTTP client, the database and the
-Kafka probe, plus the reference model of SPEC §3 (apply the messages one by one in offset order).
+Kafka probe, plus the reference model of docs/design.md (apply the messages one by one in offset order).
 
 Nothing here is a mock: every helper talks to the real ingress, PostgreSQL or Kafka broker.
 """
@@ -21,7 +21,7 @@ import requests
 
 TOPIC = os.environ.get("BK_KAFKA_TOPIC", "bookings")
 
-# The seeded tiers (sql/002_seed_tiers.sql, SPEC §1): code, name, price in cents, seats, partition.
+# The seeded tiers (sql/002_seed_tiers.sql): code, name, price in cents, seats, partition.
 TIERS = [
     ("VIP", "VIP", 10000, 100, 0),
     ("FRONT_ROW", "Front Row", 5000, 200, 1),
@@ -111,7 +111,7 @@ def content_type_is_json(resp):
 
 
 def json_body(resp, status):
-    """Assert the status and the JSON content type (SPEC §2), return the decoded body."""
+    """Assert the status and the JSON content type (docs/api.md), return the decoded body."""
     assert resp.status_code == status, (
         f"{resp.request.method} {resp.request.url}: expected {status}, got {resp.status_code}: {resp.text[:500]!r}"
     )
@@ -120,7 +120,7 @@ def json_body(resp, status):
 
 
 def error_body(resp, status, field=None):
-    """Assert a SPEC §2 error: the status, JSON `{"error": "<sentence>"}` plus an optional "field".
+    """Assert an API error (docs/api.md): the status, JSON `{"error": "<sentence>"}` plus an optional "field".
     `field`: None = not checked, a string = must equal, a tuple = one of (None in it = may be absent)."""
     body = json_body(resp, status)
     assert isinstance(body, dict), f"error body is not an object: {body!r}"
@@ -233,7 +233,7 @@ def assert_api_agrees(base_url, rows):
 
 
 def assert_final_booking(body, tier, quantity, status=None):
-    """The SPEC §2 booking object of a decided booking."""
+    """The booking object (docs/api.md) of a decided booking."""
     assert BOOKING_ID_RE.match(body.get("booking_id", "")), body
     assert body.get("tier") == tier, body
     assert body.get("quantity") == quantity, body
@@ -430,7 +430,7 @@ class Drainer:
                    interval=0.05, detail=lambda: f"stored next offsets: {self.db.next_offsets()}")
 
 
-# --- the SPEC §3 reference model ---------------------------------------------------------------------
+# --- the reference model: one message at a time, in offset order (docs/design.md) -------------------
 
 
 def sequential_outcomes(rows, available):

@@ -1,4 +1,4 @@
-"""Every bad request of SPEC §2 gets the right 4xx with a JSON error, publishes nothing and changes
+"""Every bad request (docs/api.md) gets the right 4xx with a JSON error, publishes nothing and changes
 nothing in the database; the ingress stays healthy. One table, one row per bad input."""
 
 import json
@@ -156,8 +156,8 @@ def issued_id(stack):
     return booking_id
 
 
-# Also run under the sanitizer build: every refusal path must be free of leaks (STYLE: keep a
-# malformed-input test running under LeakSanitizer).
+# Also run under the sanitizer build: every refusal path must be free of leaks (a malformed-input
+# test keeps running under LeakSanitizer, so a yajl that leaks on bad JSON is caught).
 @pytest.mark.happy
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in BAD])
 def test_bad_input_is_refused_and_changes_nothing(api, issued_id, unchanged, case):

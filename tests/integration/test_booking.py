@@ -1,4 +1,4 @@
-"""POST /book and GET /bookings/{id} when everything goes right (SPEC §2), plus the request shapes that
+"""POST /book and GET /bookings/{id} when everything goes right (docs/api.md), plus the request shapes that
 must be accepted: unknown fields, limits at their boundary, multi-byte customers."""
 
 import datetime as dt

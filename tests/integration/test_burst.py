@@ -1,4 +1,4 @@
-"""A sale opens: 2,000 concurrent one-ticket VIP requests for 100 seats (SPEC §1, §5). Every request is
+"""A sale opens: 2,000 concurrent one-ticket VIP requests for 100 seats (docs/design.md#invariants). Every request is
 accepted, exactly 100 are confirmed — the first 100 in the partition — and the database agrees with
 every reply."""
 

@@ -1,4 +1,4 @@
-"""Crashes (SPEC §3, §5): kill -9 of the processor or the ingress in the middle of a stream of bookings.
+"""Crashes (docs/design.md#invariants): kill -9 of the processor or the ingress in the middle of a stream of bookings.
 A 202 is a promise — every accepted booking reaches exactly one final outcome, outcomes decided before
 the crash never change, seats are never taken twice, and the result is still first come, first served.
 Also: ?wait when the outcome cannot be known (processor stopped); states that must stop a partition

@@ -1,4 +1,4 @@
-"""First come, first served within a tier (SPEC §3): whatever the processor batches, each booking gets the
+"""First come, first served within a tier (docs/design.md): whatever the processor batches, each booking gets the
 outcome it would get if the messages were applied one by one in offset order. The requests are sent one
 after another (each after the previous 202, so offsets follow send order) without waiting for outcomes.
 "live": the processor runs and may or may not batch them; "batched": it is stopped (cleanly) while they

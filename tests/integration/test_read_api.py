@@ -1,4 +1,4 @@
-"""GET /health, GET /tickets and the SPA at / (SPEC §2): shapes, order, money in cents."""
+"""GET /health, GET /tickets and the SPA at / (docs/api.md): shapes, order, money in cents."""
 
 import os
 from pathlib import Path

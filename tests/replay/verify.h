@@ -1,4 +1,4 @@
-/* The invariants every replay checks (STYLE.md "Tests", SPEC §5), as a pure function of what the
+/* The invariants every replay checks (docs/design.md#invariants), as a pure function of what the
  * API answered and what PostgreSQL holds at the end: no oversell; sold + available = capacity per
  * tier; every 202 reaches exactly one final outcome, and the database agrees with it; a retried
  * Idempotency-Key never books twice; a request meant to be refused gets a 4xx and leaves no row. */

@@ -1,7 +1,7 @@
 /* Unit tests of common/batch: who gets seats. Small tables state each rule (first come first
  * served, a later smaller order still fits, duplicates, fencing on the stored offset, dead
  * letters); large random batches are compared with a naive model that applies one message per
- * transaction, which is what SPEC §3 says the batch must be equivalent to. */
+ * transaction, which is what the batch must be equivalent to (docs/design.md). */
 #include "unit.h"
 
 #include "common/batch.h"

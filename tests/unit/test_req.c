@@ -1,5 +1,5 @@
 /* Unit tests of common/req: the POST /book body, the Idempotency-Key header, ?wait and the
- * Content-Type (SPEC §2). Every bad input the spec lists has a row with the code and the field
+ * Content-Type (docs/api.md). Every bad input the API refuses has a row with the code and the field
  * the client is told about. */
 #include "unit.h"
 

@@ -1,10 +1,10 @@
-/* Unit tests of common/tier: the catalogue of SPEC §1, exact-code lookup (the API is
+/* Unit tests of common/tier: the catalogue of the three tiers, exact-code lookup (the API is
  * case-sensitive and codes need not be NUL-terminated) and the tier <-> partition mapping. */
 #include "unit.h"
 
 #include "common/tier.h"
 
-/* SPEC §1, in its order. */
+/* The concert's tiers, in display order. */
 static const struct {
     const char *code;
     const char *name;
