@@ -4,6 +4,7 @@
 #include "common/cfg.h"
 #include "common/id.h"
 #include "common/log.h"
+#include "common/signals.h"
 #include "ingress/http.h"
 
 #include <signal.h>
@@ -11,19 +12,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
-
-static const char *lookup_env(const char *name)
-{
-    return getenv(name);
-}
 
 /* Each connection is a descriptor: lift the soft limit to the hard one. */
 static void raise_fd_limit(void)
@@ -45,28 +33,23 @@ int main(void)
     bk_id_key key;
     bk_err_clear(&err);
     bk_log_init("ingress", BK_LOG_INFO);
-    if (bk_cfg_load(&cfg, lookup_env, &err) != BK_OK ||
+    if (bk_cfg_load(&cfg, BK_CFG_INGRESS, bk_cfg_env, &err) != BK_OK ||
         bk_id_key_init(&key, cfg.id_secret, strlen(cfg.id_secret), &err) != BK_OK) {
         bk_log_error("event=config_invalid msg=\"%s\"", err.msg);
         return 2;
     }
     bk_log_init("ingress", cfg.log_level);
-    bk_cfg_log(&cfg);
+    bk_cfg_log(&cfg, BK_CFG_INGRESS);
     raise_fd_limit();
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    volatile sig_atomic_t *stop = bk_signals_install();
 
     bk_http *http = bk_http_new(&cfg, &key, &err);
     if (http == NULL) {
         bk_log_error("event=start_failed err=%s msg=\"%s\"", bk_err_name(err.code), err.msg);
         return 1;
     }
-    while (!stop_flag) {
+    while (!*stop) {
         nanosleep(&(struct timespec){.tv_nsec = 100 * 1000000L}, NULL);
     }
     bk_log_info("event=draining");
