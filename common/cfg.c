@@ -1,4 +1,5 @@
-/* The configuration table and its loader. Adding a setting is adding one row below. */
+/* The configuration table and its loader. Adding a setting is adding one row below, with the
+ * services that read it (ING: bk-ingress, PROC: bk-processor, BOTH). */
 #include "common/cfg.h"
 
 #include "common/log.h"
@@ -15,6 +16,7 @@ typedef enum { T_INT, T_STR, T_SECRET, T_DSN, T_LEVEL } setting_type;
 
 typedef struct setting {
     const char *name;
+    unsigned services; /* bk_cfg_service flags */
     setting_type type;
     const char *def; /* default, parsed like the environment; NULL: required */
     long min;        /* T_INT: bounds; strings: minimum length */
@@ -23,41 +25,46 @@ typedef struct setting {
     size_t size;   /* strings: the buffer's size */
 } setting;
 
+#define ING  BK_CFG_INGRESS
+#define PROC BK_CFG_PROCESSOR
+#define BOTH (BK_CFG_INGRESS | BK_CFG_PROCESSOR)
+
 /* clang-format off */
-#define INT(name, field, def, min, max) {name, T_INT, def, min, max, offsetof(bk_cfg, field), sizeof(int)}
-#define STR(name, type, field, def, min) {name, type, def, min, 0, offsetof(bk_cfg, field), sizeof(((bk_cfg *)0)->field)}
+#define INT(svc, name, field, def, min, max) {name, svc, T_INT, def, min, max, offsetof(bk_cfg, field), sizeof(int)}
+#define STR(svc, name, type, field, def, min) \
+    {name, svc, type, def, min, 0, offsetof(bk_cfg, field), sizeof(((bk_cfg *)0)->field)}
 /* clang-format on */
 
 static const setting settings[] = {
-    STR("BK_HTTP_ADDR", T_STR, http_addr, "0.0.0.0", 1),
-    INT("BK_HTTP_PORT", http_port, "8080", 1, 65535),
-    INT("BK_HTTP_THREADS", http_threads, "2", 1, 64),
-    INT("BK_HTTP_MAX_CONNS", http_max_conns, "16384", 16, 1000000),
-    INT("BK_HTTP_CONN_TIMEOUT_S", http_conn_timeout_s, "30", 1, 3600),
-    STR("BK_STATIC_DIR", T_STR, static_dir, "frontend/dist", 1),
-    INT("BK_TICKETS_CACHE_MS", tickets_cache_ms, "250", 0, 1000),
-    INT("BK_MAX_QUANTITY", max_quantity, "10", 1, 1000),
-    INT("BK_RATE_PER_S", rate_per_s, "20", 0, 1000000),
-    INT("BK_RATE_BURST", rate_burst, "40", 1, 1000000),
-    INT("BK_CONNS_PER_CLIENT", conns_per_client, "64", 0, 1000000),
-    INT("BK_REQUEST_TIMEOUT_S", request_timeout_s, "10", 1, 3600),
-    INT("BK_HTTP_CONN_MEMORY", http_conn_memory, "16384", 4096, 1048576),
-    INT("BK_CLIENT_SLOTS", client_slots, "65536", 16, 16777216),
-    STR("BK_TRUSTED_PROXIES", T_STR, trusted_proxies, "", 0),
-    STR("BK_METRICS_ALLOW", T_STR, metrics_allow, "127.0.0.0/8", 0),
-    STR("BK_CORS_ORIGINS", T_STR, cors_origins, "", 0),
-    STR("BK_KAFKA_BROKERS", T_STR, kafka_brokers, "127.0.0.1:19092", 1),
-    STR("BK_KAFKA_TOPIC", T_STR, kafka_topic, "bookings", 1),
-    STR("BK_GROUP_ID", T_STR, group_id, "bk-processor", 1),
-    INT("BK_PRODUCE_TIMEOUT_MS", produce_timeout_ms, "5000", 100, 300000),
-    INT("BK_LINGER_MS", linger_ms, "2", 0, 1000),
-    INT("BK_BATCH_MAX", batch_max, "500", 1, 10000),
-    INT("BK_BATCH_WAIT_MS", batch_wait_ms, "5", 0, 10000),
-    INT("BK_METRICS_PORT", metrics_port, "9464", 0, 65535),
-    STR("BK_METRICS_ADDR", T_STR, metrics_addr, "127.0.0.1", 1),
-    STR("BK_PG_DSN", T_DSN, pg_dsn, "postgresql://booking:booking@127.0.0.1:54329/booking", 1),
-    STR("BK_ID_SECRET", T_SECRET, id_secret, NULL, 16),
-    {"BK_LOG_LEVEL", T_LEVEL, "info", 0, 0, offsetof(bk_cfg, log_level), sizeof(int)},
+    STR(ING, "BK_HTTP_ADDR", T_STR, http_addr, "0.0.0.0", 1),
+    INT(ING, "BK_HTTP_PORT", http_port, "8080", 1, 65535),
+    INT(ING, "BK_HTTP_THREADS", http_threads, "2", 1, 64),
+    INT(ING, "BK_HTTP_MAX_CONNS", http_max_conns, "16384", 16, 1000000),
+    INT(ING, "BK_HTTP_CONN_TIMEOUT_S", http_conn_timeout_s, "30", 1, 3600),
+    STR(ING, "BK_STATIC_DIR", T_STR, static_dir, "frontend/dist", 1),
+    INT(ING, "BK_TICKETS_CACHE_MS", tickets_cache_ms, "250", 0, 1000),
+    INT(ING, "BK_MAX_QUANTITY", max_quantity, "10", 1, 1000),
+    INT(ING, "BK_RATE_PER_S", rate_per_s, "20", 0, 1000000),
+    INT(ING, "BK_RATE_BURST", rate_burst, "40", 1, 1000000),
+    INT(ING, "BK_CONNS_PER_CLIENT", conns_per_client, "64", 0, 1000000),
+    INT(ING, "BK_REQUEST_TIMEOUT_S", request_timeout_s, "10", 1, 3600),
+    INT(ING, "BK_HTTP_CONN_MEMORY", http_conn_memory, "16384", 4096, 1048576),
+    INT(ING, "BK_CLIENT_SLOTS", client_slots, "65536", 16, 16777216),
+    STR(ING, "BK_TRUSTED_PROXIES", T_STR, trusted_proxies, "", 0),
+    STR(ING, "BK_METRICS_ALLOW", T_STR, metrics_allow, "127.0.0.0/8", 0),
+    STR(ING, "BK_CORS_ORIGINS", T_STR, cors_origins, "", 0),
+    STR(BOTH, "BK_KAFKA_BROKERS", T_STR, kafka_brokers, "127.0.0.1:19092", 1),
+    STR(BOTH, "BK_KAFKA_TOPIC", T_STR, kafka_topic, "bookings", 1),
+    STR(PROC, "BK_GROUP_ID", T_STR, group_id, "bk-processor", 1),
+    INT(ING, "BK_PRODUCE_TIMEOUT_MS", produce_timeout_ms, "5000", 100, 300000),
+    INT(ING, "BK_LINGER_MS", linger_ms, "2", 0, 1000),
+    INT(PROC, "BK_BATCH_MAX", batch_max, "500", 1, 10000),
+    INT(PROC, "BK_BATCH_WAIT_MS", batch_wait_ms, "5", 0, 10000),
+    INT(PROC, "BK_METRICS_PORT", metrics_port, "9464", 0, 65535),
+    STR(PROC, "BK_METRICS_ADDR", T_STR, metrics_addr, "127.0.0.1", 1),
+    STR(BOTH, "BK_PG_DSN", T_DSN, pg_dsn, "postgresql://booking:booking@127.0.0.1:54329/booking", 1),
+    STR(ING, "BK_ID_SECRET", T_SECRET, id_secret, NULL, 16),
+    {"BK_LOG_LEVEL", BOTH, T_LEVEL, "info", 0, 0, offsetof(bk_cfg, log_level), sizeof(int)},
 };
 
 static int load_one(bk_cfg *cfg, const setting *s, const char *value, bk_err *err)
@@ -91,11 +98,19 @@ static int load_one(bk_cfg *cfg, const setting *s, const char *value, bk_err *er
     return BK_OK;
 }
 
-int bk_cfg_load(bk_cfg *cfg, bk_cfg_lookup lookup, bk_err *err)
+const char *bk_cfg_env(const char *name)
+{
+    return getenv(name);
+}
+
+int bk_cfg_load(bk_cfg *cfg, bk_cfg_service service, bk_cfg_lookup lookup, bk_err *err)
 {
     memset(cfg, 0, sizeof(*cfg));
     for (size_t k = 0; k < sizeof(settings) / sizeof(settings[0]); k++) {
         const setting *s = &settings[k];
+        if ((s->services & service) == 0) {
+            continue;
+        }
         const char *value = lookup(s->name);
         /* Empty means the default, except for lists that may be empty (minimum length 0). */
         if (value == NULL || (value[0] == '\0' && !(s->type == T_STR && s->min == 0))) {
@@ -216,12 +231,15 @@ void bk_cfg_mask_dsn(const char *dsn, char *out, size_t len)
     }
 }
 
-void bk_cfg_log(const bk_cfg *cfg)
+void bk_cfg_log(const bk_cfg *cfg, bk_cfg_service service)
 {
     char line[2048];
     size_t used = 0;
     for (size_t k = 0; k < sizeof(settings) / sizeof(settings[0]) && used < sizeof(line); k++) {
         const setting *s = &settings[k];
+        if ((s->services & service) == 0) {
+            continue;
+        }
         const char *src = (const char *)cfg + s->offset;
         char value[1100];
         if (s->type == T_INT) {

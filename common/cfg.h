@@ -1,6 +1,7 @@
-/* Configuration: one table of BK_* environment variables (name, type, default, bounds, where the
- * value lands), read once at start, validated, logged with secrets masked, then passed down as
- * `const bk_cfg *`. Both services share the table; each uses the settings it needs. */
+/* Configuration: one table of BK_* environment variables (name, services, type, default, bounds,
+ * where the value lands), read once at start, validated, logged with secrets masked, then passed
+ * down as `const bk_cfg *`. Both services share the table; each row names the services that read
+ * it, and each service loads, requires and logs only its own rows. */
 #ifndef BK_COMMON_CFG_H
 #define BK_COMMON_CFG_H
 
@@ -43,14 +44,24 @@ typedef struct bk_cfg {
     int log_level;
 } bk_cfg;
 
-/* Looks up a variable by name; NULL when unset. main passes getenv, tests a table. */
+/* The service a setting belongs to; a row of the table may belong to both. */
+typedef enum bk_cfg_service {
+    BK_CFG_INGRESS = 1 << 0,
+    BK_CFG_PROCESSOR = 1 << 1,
+} bk_cfg_service;
+
+/* Looks up a variable by name; NULL when unset. main passes bk_cfg_env, tests a table. */
 typedef const char *(*bk_cfg_lookup)(const char *name);
 
-/* Fills cfg from defaults and lookup; BK_E_INVAL names the first variable that is wrong. */
-int bk_cfg_load(bk_cfg *cfg, bk_cfg_lookup lookup, bk_err *err) BK_WARN_UNUSED;
+/* The process environment (getenv) as a bk_cfg_lookup. */
+const char *bk_cfg_env(const char *name);
 
-/* Logs one line with every setting; secrets (BK_ID_SECRET, the DSN's password) masked. */
-void bk_cfg_log(const bk_cfg *cfg);
+/* Fills cfg with service's settings from defaults and lookup; the other service's settings are
+ * neither read nor required and stay zero. BK_E_INVAL names the first variable that is wrong. */
+int bk_cfg_load(bk_cfg *cfg, bk_cfg_service service, bk_cfg_lookup lookup, bk_err *err) BK_WARN_UNUSED;
+
+/* Logs one line with service's settings; secrets (BK_ID_SECRET, the DSN's password) masked. */
+void bk_cfg_log(const bk_cfg *cfg, bk_cfg_service service);
 
 /* Copies dsn into out (len bytes) with any password replaced by "***". */
 void bk_cfg_mask_dsn(const char *dsn, char *out, size_t len);

@@ -55,6 +55,9 @@ typedef struct bk_metrics_set {
     size_t n_histograms;
 } bk_metrics_set;
 
+/* The Content-Type of every /metrics answer: the text exposition format, version 0.0.4. */
+#define BK_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
 /* Renders the set into a malloc'd buffer (*len bytes), or NULL on allocation failure. HELP and
  * TYPE lines are written once per metric name. */
 char *bk_metrics_render(const bk_metrics_set *set, size_t *len);

@@ -8,18 +8,10 @@
 #include "common/log.h"
 #include "common/msg.h"
 #include "common/req.h"
-#include "ingress/claim.h"
+#include "common/metrics.h"
 #include "ingress/edge.h"
 #include "ingress/files.h"
-#include "ingress/health.h"
-#include "ingress/limits.h"
-#include "ingress/lookup.h"
-#include "ingress/pub.h"
-#include "ingress/recent.h"
 #include "ingress/reply.h"
-#include "ingress/stats.h"
-#include "ingress/tickets.h"
-#include "ingress/watch.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -31,8 +23,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define RECENT_SLOTS    (1 << 18) /* ~20 MB: seconds of decisions at the highest rates we measured */
-#define RECENT_TRUST_MS 2000      /* how long "pending" from memory is believed without the database */
 /* BK_HTTP_MAX_CONNS is the soft limit, answered with 503; libmicrohttpd refuses past this margin. */
 #define HARD_LIMIT_MARGIN 1024
 #define DRAIN_MS          2000
@@ -46,14 +36,15 @@ struct bk_http {
     bk_health *health;
     bk_tickets *tickets;
     bk_recent *recent;
-    bk_stats *stats;
+    bk_istats *stats;
     bk_limits *limits;
     bk_claims *claims;
     char cors[8][128]; /* BK_CORS_ORIGINS, split */
     int n_cors;
     pthread_key_t db_key; /* each HTTP thread's own bk_db */
     int db_key_created;
-    /* The shutdown gate (see bk_http_free): handlers that may touch the publisher, the watch or the
+    int closed; /* bk_http_close ran */
+    /* The shutdown gate (see bk_http_close): handlers that may touch the publisher, the watch or the
      * health monitor run between gate_enter and gate_leave; once draining is set, none starts. */
     atomic_int draining;
     atomic_int in_gate;
@@ -72,7 +63,7 @@ typedef enum outcome {
 typedef struct request {
     bk_http *http;
     struct MHD_Connection *conn;
-    bk_stats_route route;
+    bk_route route;
     bk_reply_ctx reply;     /* CORS origin in, status queued out */
     bk_limits_conn *limits; /* this connection's limits state (MHD socket context) */
     int64_t started_us;     /* headers received */
@@ -113,7 +104,7 @@ static void free_thread_db(void *db)
 }
 
 /* Sequentially consistent on both sides: either the handler sees draining and stays out, or
- * bk_http_free sees it inside and waits for it to leave. */
+ * bk_http_close sees it inside and waits for it to leave. */
 static int gate_enter(bk_http *http)
 {
     atomic_fetch_add(&http->in_gate, 1);
@@ -138,27 +129,30 @@ static enum MHD_Result reply_draining(request *req)
     return bk_reply_json(req->conn, &req->reply, 503, body, sizeof(body) - 1, extra);
 }
 
-static bk_stats_route route_of(const char *url)
+const char *const bk_route_names[BK_ROUTE_COUNT] = {"health", "tickets", "book",   "booking",
+                                                    "static", "metrics", "unknown"};
+
+static bk_route route_of(const char *url)
 {
     if (strcmp(url, "/health") == 0) {
-        return BK_STATS_HEALTH;
+        return BK_ROUTE_HEALTH;
     }
     if (strcmp(url, "/tickets") == 0) {
-        return BK_STATS_TICKETS;
+        return BK_ROUTE_TICKETS;
     }
     if (strcmp(url, "/book") == 0) {
-        return BK_STATS_BOOK;
+        return BK_ROUTE_BOOK;
     }
     if (strcmp(url, "/metrics") == 0) {
-        return BK_STATS_METRICS;
+        return BK_ROUTE_METRICS;
     }
     if (strncmp(url, "/bookings/", 10) == 0) {
-        return BK_STATS_BOOKING;
+        return BK_ROUTE_BOOKING;
     }
     if (strcmp(url, "/") == 0 || strncmp(url, "/assets/", 8) == 0 || strchr(url + 1, '/') == NULL) {
-        return BK_STATS_STATIC;
+        return BK_ROUTE_STATIC;
     }
-    return BK_STATS_UNKNOWN;
+    return BK_ROUTE_UNKNOWN;
 }
 
 static int is_get(const char *method)
@@ -180,7 +174,7 @@ static void finish(request *req, outcome result)
     MHD_resume_connection(req->conn);
 }
 
-/* Hands the suspended req to the watch: on_watched finishes it. If the outcome is known already,
+/* Hands the suspended req to the watch: bk_http_watched finishes it. If the outcome is known already,
  * or the watch cannot take it (then `otherwise`), finishes it at once. */
 static void watch_outcome(bk_http *http, request *req, outcome otherwise)
 {
@@ -199,13 +193,13 @@ static void watch_outcome(bk_http *http, request *req, outcome otherwise)
  * nevertheless have been written is not put in the booking memory either way: the memory says
  * neither "pending" (that would promise it to a retry with its key) nor anything final, so
  * GET /bookings/{id} asks the database and answers pending until the processor decides it. */
-static void on_published(void *opaque, bk_pub_result result, const char *reason)
+void bk_http_published(void *opaque, bk_pub_result result, const char *reason)
 {
     request *req = opaque;
     bk_http *http = req->http;
     const bk_booking *b = &req->booking;
     int ok = result == BK_PUB_DELIVERED;
-    bk_stats_delivery(http->stats, ok, (double)(bk_clock_mono_us() - req->published_us) / 1e6);
+    bk_istats_delivery(http->stats, ok, (double)(bk_clock_mono_us() - req->published_us) / 1e6);
     if (!ok) {
         req->maybe_persisted = result == BK_PUB_MAYBE;
         bk_log_warn("event=publish_failed booking=%s tier=%s maybe_persisted=%d reason=\"%s\"", b->booking_id,
@@ -224,14 +218,14 @@ static void on_published(void *opaque, bk_pub_result result, const char *reason)
 }
 
 /* Watch thread: the booking was decided, or the wait ran out (booking NULL). */
-static void on_watched(void *opaque, const bk_booking *booking)
+void bk_http_watched(void *opaque, const bk_booking *booking)
 {
     request *req = opaque;
     if (booking != NULL) {
         req->booking = *booking;
         finish(req, O_DECIDED);
     } else {
-        finish(req, req->route == BK_STATS_BOOK ? O_ACCEPTED : O_PENDING);
+        finish(req, req->route == BK_ROUTE_BOOK ? O_ACCEPTED : O_PENDING);
     }
 }
 
@@ -419,28 +413,18 @@ static enum MHD_Result handle_tickets(bk_http *http, request *req)
 
 static enum MHD_Result handle_metrics(bk_http *http, request *req)
 {
-    static const char *const type[] = {MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8", NULL};
     size_t len = 0;
     size_t open = 0, peak = 0;
     bk_limits_connections(http->limits, &open, &peak);
-    bk_stats_gauges gauges = {.producer_queue = bk_pub_queue_len(http->pub),
-                              .waiters = (long long)bk_watch_count(http->watch),
-                              .connections = (long long)open,
-                              .connections_peak = (long long)peak};
-    char *body = bk_stats_render(http->stats, &gauges, &len);
+    bk_istats_gauges gauges = {.producer_queue = bk_pub_queue_len(http->pub),
+                               .waiters = (long long)bk_watch_count(http->watch),
+                               .connections = (long long)open,
+                               .connections_peak = (long long)peak};
+    char *body = bk_istats_render(http->stats, &gauges, &len);
     if (body == NULL) {
         return bk_reply_error(req->conn, &req->reply, 500, "internal error", NULL);
     }
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (resp == NULL) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, type[0], type[1]);
-    enum MHD_Result ret = MHD_queue_response(req->conn, MHD_HTTP_OK, resp);
-    MHD_destroy_response(resp);
-    req->reply.status = MHD_HTTP_OK;
-    return ret;
+    return bk_reply_text(req->conn, &req->reply, 200, BK_METRICS_CONTENT_TYPE, body, len);
 }
 
 /* 503: nothing promised. When the broker may have written the booking nevertheless (it timed out
@@ -508,13 +492,13 @@ static uint32_t client_of(bk_http *http, request *req)
 static int check_headers(request *req, const char *url, const char *method, enum MHD_Result *ret)
 {
     static const char *const allow[] = {
-        [BK_STATS_HEALTH] = "GET, HEAD",  [BK_STATS_TICKETS] = "GET, HEAD", [BK_STATS_BOOK] = "POST",
-        [BK_STATS_BOOKING] = "GET, HEAD", [BK_STATS_STATIC] = "GET, HEAD",  [BK_STATS_METRICS] = "GET, HEAD"};
+        [BK_ROUTE_HEALTH] = "GET, HEAD",  [BK_ROUTE_TICKETS] = "GET, HEAD", [BK_ROUTE_BOOK] = "POST",
+        [BK_ROUTE_BOOKING] = "GET, HEAD", [BK_ROUTE_STATIC] = "GET, HEAD",  [BK_ROUTE_METRICS] = "GET, HEAD"};
     bk_err err;
     bk_err_clear(&err);
     bk_http *http = req->http;
-    int want_post = req->route == BK_STATS_BOOK;
-    int api = req->route == BK_STATS_BOOK || req->route == BK_STATS_BOOKING || req->route == BK_STATS_TICKETS;
+    int want_post = req->route == BK_ROUTE_BOOK;
+    int api = req->route == BK_ROUTE_BOOK || req->route == BK_ROUTE_BOOKING || req->route == BK_ROUTE_TICKETS;
     if (bk_limits_overloaded(http->limits)) {
         *ret = bk_reply_limited(req->conn, &req->reply, 503, 1);
         return 1;
@@ -526,8 +510,8 @@ static int check_headers(request *req, const char *url, const char *method, enum
     uint32_t client = client_of(http, req);
     /* A file path is only known if it is the app's root: POST /anything-else is 404, not 405.
      * /metrics does not exist for a client outside BK_METRICS_ALLOW. */
-    if (req->route == BK_STATS_UNKNOWN || (req->route == BK_STATS_STATIC && !is_get(method) && strcmp(url, "/") != 0) ||
-        (req->route == BK_STATS_METRICS && !bk_limits_metrics_allowed(http->limits, client))) {
+    if (req->route == BK_ROUTE_UNKNOWN || (req->route == BK_ROUTE_STATIC && !is_get(method) && strcmp(url, "/") != 0) ||
+        (req->route == BK_ROUTE_METRICS && !bk_limits_metrics_allowed(http->limits, client))) {
         *ret = bk_reply_error(req->conn, &req->reply, 404, "not found", NULL);
         return 1;
     }
@@ -542,14 +526,14 @@ static int check_headers(request *req, const char *url, const char *method, enum
             return 1;
         }
     }
-    if (req->route == BK_STATS_BOOK || req->route == BK_STATS_BOOKING) {
+    if (req->route == BK_ROUTE_BOOK || req->route == BK_ROUTE_BOOKING) {
         const char *wait = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "wait");
         if (bk_req_parse_wait(wait, &req->wait_ms, &err) != BK_OK) {
             *ret = bk_reply_error(req->conn, &req->reply, 400, err.msg, err.field);
             return 1;
         }
     }
-    if (req->route == BK_STATS_BOOK) {
+    if (req->route == BK_ROUTE_BOOK) {
         const char *length = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (length != NULL && strtoull(length, NULL, 10) > BK_REQ_BODY_MAX) {
             *ret = bk_reply_error(req->conn, &req->reply, 413, "body is larger than 4096 bytes", NULL);
@@ -580,16 +564,16 @@ static const char *allowed_origin(bk_http *http, struct MHD_Connection *conn)
 static enum MHD_Result handle_bodiless(bk_http *http, request *req, const char *url)
 {
     switch (req->route) {
-    case BK_STATS_HEALTH: {
+    case BK_ROUTE_HEALTH: {
         bk_health_state state;
         bk_health_get(http->health, &state);
         return bk_reply_health(req->conn, &req->reply, &state);
     }
-    case BK_STATS_TICKETS:
+    case BK_ROUTE_TICKETS:
         return handle_tickets(http, req);
-    case BK_STATS_BOOKING:
+    case BK_ROUTE_BOOKING:
         return handle_booking(http, req, url);
-    case BK_STATS_METRICS:
+    case BK_ROUTE_METRICS:
         return handle_metrics(http, req);
     default:
         return bk_files_reply(req->conn, &req->reply, http->cfg->static_dir, url);
@@ -632,7 +616,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         /* Only a booking's headers are judged before its body: refusing it then (and closing the
          * connection) spares reading a body we would throw away. Anything else is answered on
          * the next call, since libmicrohttpd closes a connection answered on the first one. */
-        if (req->route == BK_STATS_BOOK && check_headers(req, url, method, &ret)) {
+        if (req->route == BK_ROUTE_BOOK && check_headers(req, url, method, &ret)) {
             return ret;
         }
         return MHD_YES;
@@ -642,8 +626,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (*upload_data_size > 0) {
         /* Chunked bodies have no Content-Length to refuse early: keep reading, keep nothing. */
-        if (req->route != BK_STATS_BOOK || req->body_len + *upload_data_size > sizeof(req->body)) {
-            req->body_too_big = req->route == BK_STATS_BOOK;
+        if (req->route != BK_ROUTE_BOOK || req->body_len + *upload_data_size > sizeof(req->body)) {
+            req->body_too_big = req->route == BK_ROUTE_BOOK;
         } else {
             memcpy(req->body + req->body_len, upload_data, *upload_data_size);
             req->body_len += *upload_data_size;
@@ -651,14 +635,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (req->route != BK_STATS_BOOK && check_headers(req, url, method, &ret)) {
+    if (req->route != BK_ROUTE_BOOK && check_headers(req, url, method, &ret)) {
         return ret;
     }
     if (!gate_enter(http)) {
         return reply_draining(req);
     }
     bk_limits_busy(http->limits, req->limits, 1); /* received in full: no deadline while we work */
-    ret = req->route == BK_STATS_BOOK ? handle_book(http, req) : handle_bodiless(http, req, url);
+    ret = req->route == BK_ROUTE_BOOK ? handle_book(http, req) : handle_bodiless(http, req, url);
     gate_leave(http);
     return ret;
 }
@@ -672,7 +656,7 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
     if (strlen(uri) <= (size_t)http->cfg->http_conn_memory / 2) {
         return NULL;
     }
-    bk_stats_request(http->stats, BK_STATS_UNKNOWN, 414, 0.0);
+    bk_istats_request(http->stats, BK_ROUTE_UNKNOWN, 414, 0.0);
     bk_edge_answer(conn, 414);
     return &refused_line;
 }
@@ -684,8 +668,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     bk_http *http = cls;
     request *req = *req_cls;
     if (req != NULL && req != &refused_line) {
-        bk_stats_request(http->stats, req->route, req->reply.status,
-                         (double)(bk_clock_mono_us() - req->started_us) / 1e6);
+        bk_istats_request(http->stats, req->route, req->reply.status,
+                          (double)(bk_clock_mono_us() - req->started_us) / 1e6);
         bk_limits_busy(http->limits, req->limits, 0); /* the next request's deadline starts now */
         free(req);
     }
@@ -723,41 +707,34 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     bk_log_warn("event=mhd msg=\"%s\"", text);
 }
 
-bk_http *bk_http_new(const bk_cfg *cfg, const bk_id_key *key, bk_err *err)
+bk_http *bk_http_new(const bk_http_deps *deps, bk_err *err)
 {
+    const bk_cfg *cfg = deps->cfg;
     bk_http *http = calloc(1, sizeof(*http));
     if (http == NULL) {
         bk_err_set(err, BK_E_NOMEM, "calloc bk_http");
         return NULL;
     }
     http->cfg = cfg;
-    http->key = key;
+    http->key = deps->key;
+    http->pub = deps->pub;
+    http->watch = deps->watch;
+    http->health = deps->health;
+    http->tickets = deps->tickets;
+    http->recent = deps->recent;
+    http->stats = deps->stats;
+    http->limits = deps->limits;
+    http->claims = deps->claims;
     if (pthread_key_create(&http->db_key, free_thread_db) != 0) {
         bk_err_set(err, BK_E_IO, "pthread_key_create failed");
         goto fail;
     }
     http->db_key_created = 1;
-    http->recent = bk_recent_new(RECENT_SLOTS, RECENT_TRUST_MS);
-    http->tickets = bk_tickets_new(cfg->tickets_cache_ms, BK_TICKETS_WAIT_MS);
-    http->stats = bk_stats_new();
-    if (http->recent == NULL || http->tickets == NULL || http->stats == NULL) {
-        bk_err_set(err, BK_E_NOMEM, "recent, tickets or stats allocation");
-        goto fail;
-    }
-    http->limits = bk_limits_new(cfg, err);
-    if (http->limits == NULL || (http->claims = bk_claims_new(cfg->pg_dsn, err)) == NULL) {
-        goto fail;
-    }
     char origins[sizeof(cfg->cors_origins)];
     snprintf(origins, sizeof(origins), "%s", cfg->cors_origins);
     char *save = NULL;
     for (char *o = strtok_r(origins, ", ", &save); o != NULL && http->n_cors < 8; o = strtok_r(NULL, ", ", &save)) {
         snprintf(http->cors[http->n_cors++], sizeof(http->cors[0]), "%s", o);
-    }
-    if ((http->pub = bk_pub_new(cfg, on_published, err)) == NULL ||
-        (http->watch = bk_watch_new(cfg->pg_dsn, http->recent, on_watched, err)) == NULL ||
-        (http->health = bk_health_new(cfg->pg_dsn, http->pub, err)) == NULL) {
-        goto fail;
     }
 
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->http_port)};
@@ -787,22 +764,13 @@ fail:
     return NULL;
 }
 
-void bk_http_free(bk_http *http)
+/* Step 1 of the shutdown contract (ingress/http.h): stop accepting, close the gate, wait. */
+void bk_http_close(bk_http *http)
 {
-    if (http == NULL) {
+    if (http == NULL || http->closed) {
         return;
     }
-    /* The order matters: libmicrohttpd keeps serving kept-alive connections until MHD_stop_daemon,
-     * so no HTTP thread may reach a peer after it is freed.
-     * 1. Stop accepting connections.
-     * 2. Close the gate: requests that arrive from now on get 503 + Connection: close without
-     *    touching a peer; wait for the handlers already inside (each bounded by the database and
-     *    producer timeouts).
-     * 3. Free the peers, publisher before watch: flushing the producer delivers every report (a
-     *    purge after FLUSH_TIMEOUT_MS reports failure: 503), a report may hand its request to the
-     *    watch, and freeing the watch hands back every waiter. Every suspended request is resumed.
-     * 4. Give the answers in flight DRAIN_MS to leave, then stop the daemon (closing what is left,
-     *    idle kept-alive connections included), and free what its threads used. */
+    http->closed = 1;
     if (http->daemon != NULL) {
         MHD_socket listener = MHD_quiesce_daemon(http->daemon);
         if (listener != MHD_INVALID_SOCKET) {
@@ -813,9 +781,16 @@ void bk_http_free(bk_http *http)
     while (atomic_load(&http->in_gate) > 0) {
         nanosleep(&(struct timespec){.tv_nsec = 1000000L}, NULL);
     }
-    bk_health_free(http->health);
-    bk_pub_free(http->pub);
-    bk_watch_free(http->watch);
+}
+
+/* Step 3 of the shutdown contract: the peers that resume suspended requests are gone, so every
+ * request left is answered or idle. */
+void bk_http_free(bk_http *http)
+{
+    if (http == NULL) {
+        return;
+    }
+    bk_http_close(http);
     if (http->daemon != NULL) {
         int64_t until = bk_clock_mono_ms() + DRAIN_MS;
         const union MHD_DaemonInfo *info;
@@ -825,11 +800,6 @@ void bk_http_free(bk_http *http)
         }
         MHD_stop_daemon(http->daemon);
     }
-    bk_tickets_free(http->tickets);
-    bk_recent_free(http->recent);
-    bk_stats_free(http->stats);
-    bk_limits_free(http->limits); /* after MHD_stop_daemon: its connections are all closed */
-    bk_claims_free(http->claims); /* after MHD_stop_daemon: no thread claims any more */
     if (http->db_key_created) {
         pthread_key_delete(http->db_key);
     }

@@ -7,7 +7,7 @@
 #include "common/log.h"
 #include "common/tier.h"
 #include "processor/position.h"
-#include "processor/stats.h"
+#include "processor/pstats.h"
 #include "processor/store.h"
 
 #include <inttypes.h>
@@ -32,7 +32,7 @@ struct bk_proc {
     const bk_cfg *cfg;
     rd_kafka_t *rk;
     bk_store *store;
-    bk_stats *stats;
+    bk_pstats *stats;
     part_batch parts[MAX_PARTITIONS];
     /* Partitions whose stored offset does not point into the log (processor/position.h): never
      * fetched, never resumed, until an operator repairs the offset and restarts us. */
@@ -88,10 +88,10 @@ static int apply(bk_proc *proc, int32_t p, bk_store_msg *msgs, size_t n, bk_err 
     int rc = bk_store_apply(proc->store, p, bk_tier_by_partition(p), msgs, n, &stats, err);
     double seconds = (double)(bk_clock_mono_us() - started) / 1e6;
     if (rc != BK_OK) {
-        bk_stats_failure(proc->stats);
+        bk_pstats_failure(proc->stats);
         return rc;
     }
-    bk_stats_batch(proc->stats, p, n, &stats.result, seconds);
+    bk_pstats_batch(proc->stats, p, n, &stats.result, seconds);
     const bk_batch_result *r = &stats.result;
     for (size_t k = 0; bk_log_enabled(BK_LOG_DEBUG) && k < n; k++) {
         bk_log_debug("event=booking_decided booking=%s partition=%" PRId32 " offset=%" PRId64 " verdict=%s",
@@ -164,7 +164,7 @@ static size_t apply_one_by_one(bk_proc *proc, int32_t p, bk_err *err)
             bk_log_error("event=dead_letter_refused partition=%" PRId32 " offset=%" PRId64 " msg=\"%s\" "
                          "action=retry",
                          p, m->offset, err->msg);
-            bk_stats_stuck(proc->stats, p, 1);
+            bk_pstats_stuck(proc->stats, p, 1);
             m->refused = 0;
         }
         if (rc != BK_OK) {
@@ -203,7 +203,7 @@ static int flush(bk_proc *proc, int32_t p)
         return rc;
     }
     b->n = 0;
-    bk_stats_stuck(proc->stats, p, 0);
+    bk_pstats_stuck(proc->stats, p, 0);
     proc->backoff_ms = BACKOFF_MIN_MS;
     if (proc->paused) {
         set_paused(proc, 0);
@@ -306,7 +306,7 @@ static void sleep_ms(const bk_proc *proc, int ms)
 static void refuse_partition(bk_proc *proc, int32_t p, int64_t stored, int64_t low, int64_t high, const char *reason)
 {
     proc->refused[p] = 1;
-    bk_stats_refused(proc->stats, p, 1);
+    bk_pstats_refused(proc->stats, p, 1);
     bk_log_error("event=partition_refused topic=%s partition=%" PRId32 " stored_offset=%" PRId64 " log_start=%" PRId64
                  " log_end=%" PRId64 " reason=%s action=not_consuming"
                  " hint=\"the stored offset does not point into the log: see docs/running.md\"",
@@ -358,7 +358,7 @@ static void assign(bk_proc *proc, rd_kafka_topic_partition_list_t *parts)
         int known = tp->partition >= 0 && tp->partition < MAX_PARTITIONS;
         if (known) {
             proc->refused[tp->partition] = 0;
-            bk_stats_refused(proc->stats, tp->partition, 0);
+            bk_pstats_refused(proc->stats, tp->partition, 0);
         }
         if (known && next >= 0 && !position_ok(proc, tp->partition, next)) {
             continue;
@@ -394,7 +394,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code, rd_kafka_topi
         }
         if (p >= 0 && p < MAX_PARTITIONS && proc->refused[p]) {
             proc->refused[p] = 0; /* its next owner checks again */
-            bk_stats_refused(proc->stats, p, 0);
+            bk_pstats_refused(proc->stats, p, 0);
         }
     }
     proc->paused = 0;
@@ -456,9 +456,9 @@ bk_proc *bk_proc_new(const bk_cfg *cfg, bk_err *err)
     }
     conf = NULL; /* owned by rk now */
     rd_kafka_poll_set_consumer(proc->rk);
-    proc->stats = bk_stats_new(cfg, proc->rk);
+    proc->stats = bk_pstats_new(cfg, proc->rk);
     if (proc->stats == NULL) {
-        bk_err_set(err, BK_E_NOMEM, "bk_stats_new");
+        bk_err_set(err, BK_E_NOMEM, "bk_pstats_new");
         goto fail;
     }
 
@@ -522,7 +522,7 @@ void bk_proc_free(bk_proc *proc)
     if (proc == NULL) {
         return;
     }
-    bk_stats_free(proc->stats); /* its endpoint reads rk: stop it first */
+    bk_pstats_free(proc->stats); /* its endpoint reads rk: stop it first */
     if (proc->rk != NULL) {
         rd_kafka_destroy(proc->rk);
     }

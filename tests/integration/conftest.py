@@ -208,7 +208,9 @@ class Stack:
         session = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
         counter = [0]
         bin_dir = Path(cfg["BK_BIN_DIR"]).resolve()
-        self.processor = Service("bk-processor", bin_dir / "bk-processor", env, log_dir, session, counter)
+        # The processor never signs ids: it runs without the secret, as it may in production.
+        processor_env = {name: value for name, value in env.items() if name != "BK_ID_SECRET"}
+        self.processor = Service("bk-processor", bin_dir / "bk-processor", processor_env, log_dir, session, counter)
         self.ingress = Service("bk-ingress", bin_dir / "bk-ingress", env, log_dir, session, counter)
         self.base_url = f"http://127.0.0.1:{cfg['BK_HTTP_PORT']}"
 

@@ -35,7 +35,7 @@ static void load_cfg(const env_var *env, bk_cfg *cfg)
     bk_err err;
     bk_err_clear(&err);
     test_env = env;
-    int rc = bk_cfg_load(cfg, lookup, &err);
+    int rc = bk_cfg_load(cfg, BK_CFG_INGRESS, lookup, &err);
     test_env = NULL;
     EXPECT_RC("config", rc, BK_OK, &err);
 }

@@ -1,21 +1,21 @@
 /* Ingress metrics: one object holding every metric, labels built once at start. */
-#include "ingress/stats.h"
+#include "ingress/istats.h"
 
 #include "common/metrics.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-static const char *const route_names[BK_STATS_N_ROUTES] = {"health", "tickets", "book",   "booking",
-                                                           "static", "metrics", "unknown"};
 static const unsigned statuses[] = {200, 202, 400, 404, 405, 413, 415, 429, 500, 503, 0};
 #define N_STATUSES (sizeof(statuses) / sizeof(statuses[0])) /* the last, 0, is "other" */
 
-struct bk_stats {
-    char request_labels[BK_STATS_N_ROUTES][N_STATUSES][48];
-    char route_labels[BK_STATS_N_ROUTES][24];
-    bk_counter requests[BK_STATS_N_ROUTES][N_STATUSES];
-    bk_histogram durations[BK_STATS_N_ROUTES];
+struct bk_istats {
+    size_t n_routes;
+    char request_labels[BK_ISTATS_MAX_ROUTES][N_STATUSES][48];
+    char route_labels[BK_ISTATS_MAX_ROUTES][24];
+    bk_counter requests[BK_ISTATS_MAX_ROUTES][N_STATUSES];
+    bk_histogram durations[BK_ISTATS_MAX_ROUTES];
     bk_counter delivered;
     bk_counter undelivered;
     bk_histogram delivery;
@@ -25,13 +25,15 @@ struct bk_stats {
     bk_counter connections_peak;
 };
 
-bk_stats *bk_stats_new(void)
+bk_istats *bk_istats_new(const char *const *route_names, size_t n_routes)
 {
-    bk_stats *st = calloc(1, sizeof(*st));
+    assert(n_routes <= BK_ISTATS_MAX_ROUTES);
+    bk_istats *st = calloc(1, sizeof(*st));
     if (st == NULL) {
         return NULL;
     }
-    for (int r = 0; r < BK_STATS_N_ROUTES; r++) {
+    st->n_routes = n_routes;
+    for (size_t r = 0; r < n_routes; r++) {
         snprintf(st->route_labels[r], sizeof(st->route_labels[r]), "route=\"%s\"", route_names[r]);
         st->durations[r] = (bk_histogram){.name = "bk_http_request_duration_seconds",
                                           .help = "Request latency, headers received to answer queued.",
@@ -70,13 +72,14 @@ bk_stats *bk_stats_new(void)
     return st;
 }
 
-void bk_stats_free(bk_stats *stats)
+void bk_istats_free(bk_istats *stats)
 {
     free(stats);
 }
 
-void bk_stats_request(bk_stats *stats, bk_stats_route route, unsigned status, double seconds)
+void bk_istats_request(bk_istats *stats, size_t route, unsigned status, double seconds)
 {
+    assert(route < stats->n_routes);
     size_t s = 0;
     while (s < N_STATUSES - 1 && statuses[s] != status) {
         s++;
@@ -85,23 +88,23 @@ void bk_stats_request(bk_stats *stats, bk_stats_route route, unsigned status, do
     bk_histogram_observe(&stats->durations[route], seconds);
 }
 
-void bk_stats_delivery(bk_stats *stats, int ok, double seconds)
+void bk_istats_delivery(bk_istats *stats, int ok, double seconds)
 {
     bk_counter_add(ok ? &stats->delivered : &stats->undelivered, 1);
     bk_histogram_observe(&stats->delivery, seconds);
 }
 
-char *bk_stats_render(bk_stats *stats, const bk_stats_gauges *gauges, size_t *len)
+char *bk_istats_render(bk_istats *stats, const bk_istats_gauges *gauges, size_t *len)
 {
-    bk_counter *counters[BK_STATS_N_ROUTES * N_STATUSES + 6];
-    bk_histogram *histograms[BK_STATS_N_ROUTES + 1];
+    bk_counter *counters[BK_ISTATS_MAX_ROUTES * N_STATUSES + 6];
+    bk_histogram *histograms[BK_ISTATS_MAX_ROUTES + 1];
     size_t n_counters = 0, n_histograms = 0;
-    for (int r = 0; r < BK_STATS_N_ROUTES; r++) {
+    for (size_t r = 0; r < stats->n_routes; r++) {
         for (size_t s = 0; s < N_STATUSES; s++) {
             counters[n_counters++] = &stats->requests[r][s];
         }
     }
-    for (int r = 0; r < BK_STATS_N_ROUTES; r++) {
+    for (size_t r = 0; r < stats->n_routes; r++) {
         histograms[n_histograms++] = &stats->durations[r];
     }
     bk_counter_set(&stats->queue, gauges->producer_queue);

@@ -1,5 +1,5 @@
 /* Processor metrics and a minimal libmicrohttpd endpoint for them. */
-#include "processor/stats.h"
+#include "processor/pstats.h"
 
 #include "common/log.h"
 #include "common/metrics.h"
@@ -13,7 +13,7 @@
 
 enum { K_CONFIRMED, K_REJECTED, K_DUPLICATE, K_DEAD, K_INVALID, K_APPLIED, N_KINDS };
 
-struct bk_stats {
+struct bk_pstats {
     rd_kafka_t *rk;
     char topic[128];
     struct MHD_Daemon *daemon;
@@ -21,13 +21,13 @@ struct bk_stats {
     bk_histogram txn_seconds;
     bk_counter outcomes[N_KINDS];
     bk_counter failures;
-    bk_counter lag[BK_STATS_PARTITIONS];
-    bk_counter refused[BK_STATS_PARTITIONS]; /* 1: the stored offset is outside the log, not consuming */
-    bk_counter stuck[BK_STATS_PARTITIONS];   /* 1: a message could not even be dead-lettered, retrying */
-    char lag_labels[BK_STATS_PARTITIONS][24];
-    atomic_llong next_offset[BK_STATS_PARTITIONS]; /* -1 until a batch of the partition commits */
-    atomic_int refused_seen[BK_STATS_PARTITIONS];
-    atomic_int stuck_seen[BK_STATS_PARTITIONS];
+    bk_counter lag[BK_PSTATS_PARTITIONS];
+    bk_counter refused[BK_PSTATS_PARTITIONS]; /* 1: the stored offset is outside the log, not consuming */
+    bk_counter stuck[BK_PSTATS_PARTITIONS];   /* 1: a message could not even be dead-lettered, retrying */
+    char lag_labels[BK_PSTATS_PARTITIONS][24];
+    atomic_llong next_offset[BK_PSTATS_PARTITIONS]; /* -1 until a batch of the partition commits */
+    atomic_int refused_seen[BK_PSTATS_PARTITIONS];
+    atomic_int stuck_seen[BK_PSTATS_PARTITIONS];
 };
 
 static const char *const kind_labels[N_KINDS] = {"kind=\"confirmed\"", "kind=\"rejected\"",
@@ -35,9 +35,9 @@ static const char *const kind_labels[N_KINDS] = {"kind=\"confirmed\"", "kind=\"r
                                                  "kind=\"invalid\"",   "kind=\"already_applied\""};
 
 /* Lag = the broker's high watermark (as last fetched) minus the next offset we committed. */
-static void sample_lag(bk_stats *st, bk_counter **counters, size_t *n)
+static void sample_lag(bk_pstats *st, bk_counter **counters, size_t *n)
 {
-    for (int p = 0; p < BK_STATS_PARTITIONS; p++) {
+    for (int p = 0; p < BK_PSTATS_PARTITIONS; p++) {
         long long next = atomic_load(&st->next_offset[p]);
         int64_t low = 0, high = 0;
         if (next < 0 || rd_kafka_get_watermark_offsets(st->rk, st->topic, p, &low, &high) != 0) {
@@ -56,7 +56,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)upload_data;
     (void)upload_data_size;
     (void)req_cls;
-    bk_stats *st = cls;
+    bk_pstats *st = cls;
     if (strcmp(url, "/metrics") != 0 || strcmp(method, MHD_HTTP_METHOD_GET) != 0) {
         static const char missing[] = "only GET /metrics here\n";
         struct MHD_Response *resp =
@@ -65,7 +65,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         MHD_destroy_response(resp);
         return ret;
     }
-    bk_counter *counters[N_KINDS + 1 + 3 * BK_STATS_PARTITIONS];
+    bk_counter *counters[N_KINDS + 1 + 3 * BK_PSTATS_PARTITIONS];
     size_t n = 0;
     for (int k = 0; k < N_KINDS; k++) {
         counters[n++] = &st->outcomes[k];
@@ -73,12 +73,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     counters[n++] = &st->failures;
     sample_lag(st, counters, &n);
     /* Shown for the partitions we applied or that ever had the problem: a 0 says it is gone. */
-    for (int p = 0; p < BK_STATS_PARTITIONS; p++) {
+    for (int p = 0; p < BK_PSTATS_PARTITIONS; p++) {
         if (atomic_load(&st->next_offset[p]) >= 0 || atomic_load(&st->refused_seen[p])) {
             counters[n++] = &st->refused[p];
         }
     }
-    for (int p = 0; p < BK_STATS_PARTITIONS; p++) {
+    for (int p = 0; p < BK_PSTATS_PARTITIONS; p++) {
         if (atomic_load(&st->next_offset[p]) >= 0 || atomic_load(&st->stuck_seen[p])) {
             counters[n++] = &st->stuck[p];
         }
@@ -95,15 +95,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         free(body);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, BK_METRICS_CONTENT_TYPE);
     enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
     return ret;
 }
 
-bk_stats *bk_stats_new(const bk_cfg *cfg, rd_kafka_t *rk)
+bk_pstats *bk_pstats_new(const bk_cfg *cfg, rd_kafka_t *rk)
 {
-    bk_stats *st = calloc(1, sizeof(*st));
+    bk_pstats *st = calloc(1, sizeof(*st));
     if (st == NULL) {
         return NULL;
     }
@@ -123,7 +123,7 @@ bk_stats *bk_stats_new(const bk_cfg *cfg, rd_kafka_t *rk)
     }
     st->failures = (bk_counter){
         .name = "bk_batch_failures_total", .help = "Batch transactions that failed and were retried.", .labels = ""};
-    for (int p = 0; p < BK_STATS_PARTITIONS; p++) {
+    for (int p = 0; p < BK_PSTATS_PARTITIONS; p++) {
         snprintf(st->lag_labels[p], sizeof(st->lag_labels[p]), "partition=\"%d\"", p);
         st->lag[p] = (bk_counter){.name = "bk_consumer_lag",
                                   .help = "Messages in Kafka not yet applied, per partition.",
@@ -162,7 +162,7 @@ bk_stats *bk_stats_new(const bk_cfg *cfg, rd_kafka_t *rk)
     return st;
 }
 
-void bk_stats_free(bk_stats *stats)
+void bk_pstats_free(bk_pstats *stats)
 {
     if (stats == NULL) {
         return;
@@ -173,7 +173,7 @@ void bk_stats_free(bk_stats *stats)
     free(stats);
 }
 
-void bk_stats_batch(bk_stats *stats, int32_t p, size_t n, const bk_batch_result *r, double seconds)
+void bk_pstats_batch(bk_pstats *stats, int32_t p, size_t n, const bk_batch_result *r, double seconds)
 {
     bk_histogram_observe(&stats->batch_size, (double)n);
     bk_histogram_observe(&stats->txn_seconds, seconds);
@@ -183,27 +183,27 @@ void bk_stats_batch(bk_stats *stats, int32_t p, size_t n, const bk_batch_result 
     bk_counter_add(&stats->outcomes[K_DEAD], (long long)r->n_undecodable);
     bk_counter_add(&stats->outcomes[K_INVALID], (long long)r->n_invalid);
     bk_counter_add(&stats->outcomes[K_APPLIED], (long long)r->n_applied);
-    if (p >= 0 && p < BK_STATS_PARTITIONS) {
+    if (p >= 0 && p < BK_PSTATS_PARTITIONS) {
         atomic_store(&stats->next_offset[p], r->next_offset);
     }
 }
 
-void bk_stats_failure(bk_stats *stats)
+void bk_pstats_failure(bk_pstats *stats)
 {
     bk_counter_add(&stats->failures, 1);
 }
 
-void bk_stats_refused(bk_stats *stats, int32_t p, int refused)
+void bk_pstats_refused(bk_pstats *stats, int32_t p, int refused)
 {
-    if (p >= 0 && p < BK_STATS_PARTITIONS) {
+    if (p >= 0 && p < BK_PSTATS_PARTITIONS) {
         atomic_store(&stats->refused_seen[p], 1);
         bk_counter_set(&stats->refused[p], refused);
     }
 }
 
-void bk_stats_stuck(bk_stats *stats, int32_t p, int stuck)
+void bk_pstats_stuck(bk_pstats *stats, int32_t p, int stuck)
 {
-    if (p >= 0 && p < BK_STATS_PARTITIONS && (stuck || atomic_load(&stats->stuck_seen[p]))) {
+    if (p >= 0 && p < BK_PSTATS_PARTITIONS && (stuck || atomic_load(&stats->stuck_seen[p]))) {
         atomic_store(&stats->stuck_seen[p], 1);
         bk_counter_set(&stats->stuck[p], stuck);
     }
