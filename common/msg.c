@@ -1,6 +1,7 @@
 /* Message codec: yajl_gen to encode, the strict flat-object parser to decode. */
 #include "common/msg.h"
 
+#include "common/id.h"
 #include "common/json.h"
 
 #include <string.h>
@@ -65,9 +66,9 @@ int bk_msg_decode(const char *buf, size_t len, bk_msg *msg, bk_err *err)
     const bk_json_field *f = fields;
     /* What can be read is kept even if a later check fails: the processor ends that booking. */
     if (f[F_ID].type == BK_JSON_STRING && bk_id_well_formed(f[F_ID].str, f[F_ID].len)) {
-        memcpy(msg->booking_id, f[F_ID].str, BK_ID_LEN + 1);
+        memcpy(msg->booking_id, f[F_ID].str, BK_BOOKING_ID_LEN + 1);
     }
-    if (f[F_QUANTITY].type == BK_JSON_INT && f[F_QUANTITY].i >= 1 && f[F_QUANTITY].i <= BK_MSG_QUANTITY_MAX) {
+    if (f[F_QUANTITY].type == BK_JSON_INT && f[F_QUANTITY].i >= 1 && f[F_QUANTITY].i <= BK_BOOKING_QUANTITY_MAX) {
         msg->quantity = (int32_t)f[F_QUANTITY].i;
     }
     if (f[F_ACCEPTED_AT].type == BK_JSON_INT && f[F_ACCEPTED_AT].i > 0 &&
@@ -85,7 +86,7 @@ int bk_msg_decode(const char *buf, size_t len, bk_msg *msg, bk_err *err)
         return bk_err_set(err, BK_E_INVAL, "tier missing or unknown, booking=%s", msg->booking_id);
     }
     if (msg->quantity == 0) {
-        return bk_err_set(err, BK_E_INVAL, "quantity missing or out of 1..%d, booking=%s", BK_MSG_QUANTITY_MAX,
+        return bk_err_set(err, BK_E_INVAL, "quantity missing or out of 1..%d, booking=%s", BK_BOOKING_QUANTITY_MAX,
                           msg->booking_id);
     }
     if (msg->accepted_at_ms == 0) {
@@ -94,13 +95,13 @@ int bk_msg_decode(const char *buf, size_t len, bk_msg *msg, bk_err *err)
                           msg->booking_id);
     }
     /* A NUL inside the customer (escaped as \u0000) could never be stored as PostgreSQL text. */
-    if (f[F_CUSTOMER].type == BK_JSON_STRING && f[F_CUSTOMER].len <= BK_REQ_CUSTOMER_BYTES &&
+    if (f[F_CUSTOMER].type == BK_JSON_STRING && f[F_CUSTOMER].len <= BK_BOOKING_CUSTOMER_BYTES &&
         strlen(f[F_CUSTOMER].str) == f[F_CUSTOMER].len) {
         memcpy(msg->customer, f[F_CUSTOMER].str, f[F_CUSTOMER].len + 1);
         msg->has_customer = 1;
     } else if (f[F_CUSTOMER].type != BK_JSON_ABSENT) {
         return bk_err_set(err, BK_E_INVAL, "customer is not a string of at most %d bytes without NUL, booking=%s",
-                          BK_REQ_CUSTOMER_BYTES, msg->booking_id);
+                          BK_BOOKING_CUSTOMER_BYTES, msg->booking_id);
     }
     msg->tier = tier;
     return BK_OK;

@@ -139,11 +139,12 @@ enum MHD_Result bk_reply_booking(struct MHD_Connection *conn, bk_reply_ctx *ctx,
     if (b->tier != NULL && b->quantity > 0) { /* an invalid booking's may be unknown */
         put_int(g, "quantity", b->quantity);
     }
-    put_str(g, "status", !b->final ? "pending" : b->confirmed ? "confirmed" : "rejected");
-    if (b->final && !b->confirmed) {
-        int invalid = strcmp(b->reason, "invalid") == 0;
-        put_str(g, "reason", b->reason);
-        put_str(g, "message", invalid ? "This booking could not be processed" : "Not enough tickets available");
+    put_str(g, "status", bk_booking_status_name(b->status));
+    if (bk_booking_reason(b->status) != NULL) {
+        put_str(g, "reason", bk_booking_reason(b->status));
+        put_str(g, "message",
+                b->status == BK_BOOKING_INVALID ? "This booking could not be processed"
+                                                : "Not enough tickets available");
     }
     if (b->tier != NULL) {
         put_int(g, "amount_cents", b->amount_cents);
@@ -155,7 +156,7 @@ enum MHD_Result bk_reply_booking(struct MHD_Connection *conn, bk_reply_ctx *ctx,
     if (b->created_at[0] != '\0') {
         put_str(g, "created_at", b->created_at);
     }
-    if (b->final) {
+    if (bk_booking_final(b)) {
         put_str(g, "decided_at", b->decided_at);
     }
     yajl_gen_map_close(g);
@@ -164,7 +165,7 @@ enum MHD_Result bk_reply_booking(struct MHD_Connection *conn, bk_reply_ctx *ctx,
 
 enum MHD_Result bk_reply_accepted(struct MHD_Connection *conn, bk_reply_ctx *ctx, const bk_booking *b)
 {
-    char location[sizeof("/bookings/") + BK_ID_LEN];
+    char location[sizeof("/bookings/") + BK_BOOKING_ID_LEN];
     snprintf(location, sizeof(location), "/bookings/%s", b->booking_id);
     const char *const extra[] = {MHD_HTTP_HEADER_LOCATION, location, NULL};
     yajl_gen g = yajl_gen_alloc(NULL);
@@ -173,7 +174,7 @@ enum MHD_Result bk_reply_accepted(struct MHD_Connection *conn, bk_reply_ctx *ctx
     }
     yajl_gen_map_open(g);
     put_str(g, "booking_id", b->booking_id);
-    put_str(g, "status", "pending");
+    put_str(g, "status", bk_booking_status_name(BK_BOOKING_PENDING));
     put_str(g, "tier", b->tier->code);
     put_int(g, "quantity", b->quantity);
     yajl_gen_map_close(g);

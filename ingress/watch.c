@@ -2,6 +2,7 @@
  * database calls always run without it, so a callback may call bk_watch_add again. */
 #include "ingress/watch.h"
 
+#include "common/booking.h"
 #include "common/clock.h"
 #include "common/id.h"
 #include "common/log.h"
@@ -18,7 +19,7 @@
 #define RECONNECT_MS 1000
 
 typedef struct waiter {
-    char id[BK_ID_LEN + 1];
+    char id[BK_BOOKING_ID_LEN + 1];
     int64_t added_ms;
     int64_t deadline_ms;
     void *opaque;
@@ -60,7 +61,7 @@ int bk_watch_add(bk_watch *watch, const char *id, int64_t deadline_ms, void *opa
     }
     if (rc == BK_OK && !*decided) {
         waiter *w = &watch->waiters[watch->n_waiters++];
-        memcpy(w->id, id, BK_ID_LEN + 1);
+        memcpy(w->id, id, BK_BOOKING_ID_LEN + 1);
         w->added_ms = bk_clock_mono_ms();
         w->deadline_ms = deadline_ms;
         w->opaque = opaque;
@@ -182,7 +183,7 @@ static void take_announcement(bk_watch *watch, const char *payload, decided *d)
             /* an empty line: nothing to read */
         } else if (bk_outcome_parse(line, len, &o, &err) == BK_OK) {
             bk_recent_put_final(watch->recent, &o);
-            bk_lookup_from_outcome(&o, 1, &booking);
+            bk_booking_from_outcome(&o, 1, &booking);
             on_decided(&booking, d);
         } else {
             bk_log_warn("event=announcement_malformed msg=\"%s\"", err.msg);
@@ -196,7 +197,7 @@ static void check_waiters(bk_watch *watch, int64_t added_before)
 {
     pthread_mutex_lock(&watch->lock);
     size_t n = watch->n_waiters;
-    char *lit = n > 0 ? malloc(n * (BK_ID_LEN + 1) + 3) : NULL;
+    char *lit = n > 0 ? malloc(n * (BK_BOOKING_ID_LEN + 1) + 3) : NULL;
     size_t len = 0, n_ids = 0;
     if (lit != NULL) {
         lit[len++] = '{';
@@ -207,8 +208,8 @@ static void check_waiters(bk_watch *watch, int64_t added_before)
             if (n_ids++ > 0) {
                 lit[len++] = ',';
             }
-            memcpy(lit + len, watch->waiters[k].id, BK_ID_LEN);
-            len += BK_ID_LEN;
+            memcpy(lit + len, watch->waiters[k].id, BK_BOOKING_ID_LEN);
+            len += BK_BOOKING_ID_LEN;
         }
         lit[len++] = '}';
         lit[len] = '\0';

@@ -2,6 +2,7 @@
  * a partition serialize there and the second sees the first's offset), then the tier row. */
 #include "processor/store.h"
 
+#include "common/booking.h"
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/log.h"
@@ -118,7 +119,7 @@ int bk_store_load_offset(bk_store *store, int32_t partition, int64_t *next_offse
  * base64url, so no element needs quoting. */
 static char *ids_literal(const bk_batch_item *items, size_t n, int64_t stored)
 {
-    char *lit = malloc(n * (BK_ID_LEN + 1) + 3);
+    char *lit = malloc(n * (BK_BOOKING_ID_LEN + 1) + 3);
     if (lit == NULL) {
         return NULL;
     }
@@ -129,8 +130,8 @@ static char *ids_literal(const bk_batch_item *items, size_t n, int64_t stored)
             if (len > 1) {
                 lit[len++] = ',';
             }
-            memcpy(lit + len, items[k].booking_id, BK_ID_LEN);
-            len += BK_ID_LEN;
+            memcpy(lit + len, items[k].booking_id, BK_BOOKING_ID_LEN);
+            len += BK_BOOKING_ID_LEN;
         }
     }
     lit[len++] = '}';
@@ -173,6 +174,14 @@ static int has_row(bk_verdict v)
     return v == BK_VERDICT_CONFIRMED || v == BK_VERDICT_REJECTED || v == BK_VERDICT_INVALID;
 }
 
+/* The status a row of verdict v stores (has_row(v) holds). */
+static bk_booking_status status_of(bk_verdict v)
+{
+    return v == BK_VERDICT_CONFIRMED ? BK_BOOKING_CONFIRMED
+           : v == BK_VERDICT_INVALID ? BK_BOOKING_INVALID
+                                     : BK_BOOKING_SOLD_OUT;
+}
+
 static int gen_key_str(yajl_gen g, const char *key, const char *value)
 {
     return yajl_gen_string(g, (const unsigned char *)key, strlen(key)) == yajl_gen_status_ok &&
@@ -203,13 +212,14 @@ static int insert_bookings(bk_store *store, int32_t partition, const bk_tier *ti
             continue;
         }
         const bk_msg *m = &msgs[k].msg;
-        int invalid = v == BK_VERDICT_INVALID;
+        bk_booking_status status = status_of(v);
+        const char *reason = bk_booking_reason(status);
         /* An invalid row keeps no customer: the name may be what PostgreSQL refused. */
         ok = yajl_gen_map_open(g) == yajl_gen_status_ok && gen_key_str(g, "id", m->booking_id) &&
              (m->quantity == 0 || gen_key_int(g, "qty", m->quantity)) &&
-             (invalid || !m->has_customer || gen_key_str(g, "customer", m->customer)) &&
-             gen_key_str(g, "status", v == BK_VERDICT_CONFIRMED ? "confirmed" : "rejected") &&
-             (v == BK_VERDICT_CONFIRMED || gen_key_str(g, "reason", invalid ? "invalid" : "sold_out")) &&
+             (status == BK_BOOKING_INVALID || !m->has_customer || gen_key_str(g, "customer", m->customer)) &&
+             gen_key_str(g, "status", bk_booking_status_name(status)) &&
+             (reason == NULL || gen_key_str(g, "reason", reason)) &&
              gen_key_int(g, "accepted_ms", created_ms(&msgs[k], decided_ms)) && gen_key_int(g, "off", msgs[k].offset) &&
              yajl_gen_map_close(g) == yajl_gen_status_ok;
     }
@@ -319,7 +329,7 @@ static int dead_letter(bk_store *store, int32_t partition, const bk_store_msg *m
     const char *values[] = {store->topic, part, off, payload_hex, error};
     bk_log_warn("event=dead_letter topic=%s partition=%s offset=%s booking=%s ends=%s error=\"%s\"", store->topic, part,
                 off, m->msg.booking_id[0] != '\0' ? m->msg.booking_id : "-",
-                m->verdict == BK_VERDICT_INVALID ? "invalid" : "-", error);
+                m->verdict == BK_VERDICT_INVALID ? bk_booking_reason(BK_BOOKING_INVALID) : "-", error);
     return run(store, "dead_letter", 5, values, err);
 }
 
