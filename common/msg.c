@@ -9,11 +9,6 @@
 
 enum { F_V, F_ID, F_TIER, F_QUANTITY, F_CUSTOMER, F_ACCEPTED_AT, N_FIELDS };
 
-static int gen_str(yajl_gen g, const char *s)
-{
-    return yajl_gen_string(g, (const unsigned char *)s, strlen(s)) == yajl_gen_status_ok;
-}
-
 int bk_msg_encode(const bk_msg *msg, char *buf, size_t cap, size_t *len, bk_err *err)
 {
     int rc = BK_OK;
@@ -22,14 +17,14 @@ int bk_msg_encode(const bk_msg *msg, char *buf, size_t cap, size_t *len, bk_err 
         return bk_err_set(err, BK_E_NOMEM, "yajl_gen_alloc failed");
     }
     int ok = yajl_gen_map_open(g) == yajl_gen_status_ok;
-    ok = ok && gen_str(g, "v") && yajl_gen_integer(g, BK_MSG_VERSION) == yajl_gen_status_ok;
-    ok = ok && gen_str(g, "booking_id") && gen_str(g, msg->booking_id);
-    ok = ok && gen_str(g, "tier") && gen_str(g, msg->tier->code);
-    ok = ok && gen_str(g, "quantity") && yajl_gen_integer(g, msg->quantity) == yajl_gen_status_ok;
+    ok = ok && bk_json_put_int(g, "v", BK_MSG_VERSION);
+    ok = ok && bk_json_put_str(g, "booking_id", msg->booking_id);
+    ok = ok && bk_json_put_str(g, "tier", msg->tier->code);
+    ok = ok && bk_json_put_int(g, "quantity", msg->quantity);
     if (msg->has_customer) {
-        ok = ok && gen_str(g, "customer") && gen_str(g, msg->customer);
+        ok = ok && bk_json_put_str(g, "customer", msg->customer);
     }
-    ok = ok && gen_str(g, "accepted_at") && yajl_gen_integer(g, msg->accepted_at_ms) == yajl_gen_status_ok;
+    ok = ok && bk_json_put_int(g, "accepted_at", msg->accepted_at_ms);
     ok = ok && yajl_gen_map_close(g) == yajl_gen_status_ok;
 
     const unsigned char *out = NULL;

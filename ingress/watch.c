@@ -4,7 +4,7 @@
 
 #include "common/booking.h"
 #include "common/clock.h"
-#include "common/id.h"
+#include "common/idset.h"
 #include "common/log.h"
 #include "common/outcome.h"
 
@@ -119,46 +119,30 @@ static void on_decided(const bk_booking *booking, void *arg)
 }
 
 /* Hands back every waiter of a decided booking in one pass over the waiters, with the decided
- * ids in a small open-addressing table: linear in waiters plus decisions, not their product. */
+ * ids in a set: linear in waiters plus decisions, not their product. */
 static void hand_back_decided(bk_watch *watch, const decided *d)
 {
-    size_t n_slots = 16;
-    while (n_slots < 2 * d->n) {
-        n_slots *= 2;
+    bk_idset *ids = bk_idset_new(d->n);
+    for (size_t i = 0; ids != NULL && i < d->n; i++) {
+        (void)bk_idset_add(ids, d->items[i].booking_id, i); /* sized for all: cannot fail */
     }
-    size_t *slots = malloc(n_slots * sizeof(*slots)); /* index + 1 into d->items; 0 is empty */
     struct {
         void *opaque;
         const bk_booking *booking;
     } *taken = NULL;
     size_t n_taken = 0;
     pthread_mutex_lock(&watch->lock);
-    if (slots != NULL && watch->n_waiters > 0) {
+    if (ids != NULL && watch->n_waiters > 0) {
         taken = malloc(watch->n_waiters * sizeof(*taken));
     }
-    if (taken != NULL) {
-        memset(slots, 0, n_slots * sizeof(*slots));
-        for (size_t i = 0; i < d->n; i++) {
-            size_t k = bk_id_hash(d->items[i].booking_id) & (n_slots - 1);
-            while (slots[k] != 0) {
-                k = (k + 1) & (n_slots - 1);
-            }
-            slots[k] = i + 1;
-        }
-        for (size_t w = 0; w < watch->n_waiters;) {
-            const bk_booking *found = NULL;
-            for (size_t k = bk_id_hash(watch->waiters[w].id) & (n_slots - 1); slots[k] != 0 && found == NULL;
-                 k = (k + 1) & (n_slots - 1)) {
-                const bk_booking *b = &d->items[slots[k] - 1];
-                found = strcmp(b->booking_id, watch->waiters[w].id) == 0 ? b : NULL;
-            }
-            if (found != NULL) {
-                taken[n_taken].opaque = watch->waiters[w].opaque;
-                taken[n_taken++].booking = found;
-                watch->waiters[w] = watch->waiters[--watch->n_waiters];
-            } else {
-                w++;
-            }
+    for (size_t w = 0; taken != NULL && w < watch->n_waiters;) {
+        size_t i = 0;
+        if (bk_idset_find(ids, watch->waiters[w].id, &i)) {
+            taken[n_taken].opaque = watch->waiters[w].opaque;
+            taken[n_taken++].booking = &d->items[i];
+            watch->waiters[w] = watch->waiters[--watch->n_waiters];
+        } else {
+            w++;
         }
     }
     pthread_mutex_unlock(&watch->lock);
@@ -166,7 +150,7 @@ static void hand_back_decided(bk_watch *watch, const decided *d)
         watch->done(taken[k].opaque, taken[k].booking);
     }
     free(taken);
-    free(slots);
+    bk_idset_free(ids);
 }
 
 /* Writes the outcomes of one notification into the memory and adds them to d. */
@@ -195,28 +179,20 @@ static void take_announcement(bk_watch *watch, const char *payload, decided *d)
 /* One query for every waiting id added at or before added_before (monotonic ms). */
 static void check_waiters(bk_watch *watch, int64_t added_before)
 {
+    /* The literal is made under the lock: the set borrows the waiters' ids. */
     pthread_mutex_lock(&watch->lock);
-    size_t n = watch->n_waiters;
-    char *lit = n > 0 ? malloc(n * (BK_BOOKING_ID_LEN + 1) + 3) : NULL;
-    size_t len = 0, n_ids = 0;
-    if (lit != NULL) {
-        lit[len++] = '{';
-        for (size_t k = 0; k < n; k++) {
-            if (watch->waiters[k].added_ms > added_before) {
-                continue;
-            }
-            if (n_ids++ > 0) {
-                lit[len++] = ',';
-            }
-            memcpy(lit + len, watch->waiters[k].id, BK_BOOKING_ID_LEN);
-            len += BK_BOOKING_ID_LEN;
+    size_t n = watch->n_waiters, n_ids = 0;
+    bk_idset *ids = n > 0 ? bk_idset_new(n) : NULL;
+    for (size_t k = 0; ids != NULL && k < n; k++) {
+        if (watch->waiters[k].added_ms <= added_before) {
+            (void)bk_idset_add(ids, watch->waiters[k].id, k); /* sized for all n: cannot fail */
+            n_ids++;
         }
-        lit[len++] = '}';
-        lit[len] = '\0';
     }
+    char *lit = n_ids > 0 ? bk_idset_literal(ids) : NULL;
     pthread_mutex_unlock(&watch->lock);
-    if (n_ids == 0) {
-        free(lit);
+    bk_idset_free(ids);
+    if (lit == NULL) {
         return;
     }
     bk_err err;

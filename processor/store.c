@@ -5,6 +5,8 @@
 #include "common/booking.h"
 #include "common/clock.h"
 #include "common/db.h"
+#include "common/idset.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/outcome.h"
 #include "processor/refusal.h"
@@ -115,31 +117,24 @@ int bk_store_load_offset(bk_store *store, int32_t partition, int64_t *next_offse
     return rc;
 }
 
-/* Builds the text array literal {id,id,...} of the readable ids at or past the fence. Ids are
- * base64url, so no element needs quoting. */
+/* The text array literal {id,id,...} of the readable ids at or past the fence. */
 static char *ids_literal(const bk_batch_item *items, size_t n, int64_t stored)
 {
-    char *lit = malloc(n * (BK_BOOKING_ID_LEN + 1) + 3);
-    if (lit == NULL) {
-        return NULL;
-    }
-    size_t len = 0;
-    lit[len++] = '{';
-    for (size_t k = 0; k < n; k++) {
+    char *lit = NULL;
+    bk_idset *ids = bk_idset_new(n);
+    for (size_t k = 0; ids != NULL && k < n; k++) {
         if (items[k].booking_id[0] != '\0' && items[k].offset >= stored) {
-            if (len > 1) {
-                lit[len++] = ',';
-            }
-            memcpy(lit + len, items[k].booking_id, BK_BOOKING_ID_LEN);
-            len += BK_BOOKING_ID_LEN;
+            (void)bk_idset_add(ids, items[k].booking_id, k); /* sized for all n: cannot fail */
         }
     }
-    lit[len++] = '}';
-    lit[len] = '\0';
+    if (ids != NULL) {
+        lit = bk_idset_literal(ids);
+    }
+    bk_idset_free(ids);
     return lit;
 }
 
-/* Sets items[k].known for every id that already has a row. */
+/* Sets items[k].known for every id that already has a row (every item of that id). */
 static int mark_known(bk_store *store, size_t n, int64_t stored, bk_err *err)
 {
     char *lit = ids_literal(store->items, n, stored);
@@ -182,18 +177,6 @@ static bk_booking_status status_of(bk_verdict v)
                                      : BK_BOOKING_SOLD_OUT;
 }
 
-static int gen_key_str(yajl_gen g, const char *key, const char *value)
-{
-    return yajl_gen_string(g, (const unsigned char *)key, strlen(key)) == yajl_gen_status_ok &&
-           yajl_gen_string(g, (const unsigned char *)value, strlen(value)) == yajl_gen_status_ok;
-}
-
-static int gen_key_int(yajl_gen g, const char *key, long long value)
-{
-    return yajl_gen_string(g, (const unsigned char *)key, strlen(key)) == yajl_gen_status_ok &&
-           yajl_gen_integer(g, value) == yajl_gen_status_ok;
-}
-
 /* Inserts the confirmed, rejected and invalid bookings; fails if any already existed (a booking with the
  * same id committed by another partition's transaction since mark_known): the caller retries. */
 static int insert_bookings(bk_store *store, int32_t partition, const bk_tier *tier, const bk_store_msg *msgs, size_t n,
@@ -215,13 +198,13 @@ static int insert_bookings(bk_store *store, int32_t partition, const bk_tier *ti
         bk_booking_status status = status_of(v);
         const char *reason = bk_booking_reason(status);
         /* An invalid row keeps no customer: the name may be what PostgreSQL refused. */
-        ok = yajl_gen_map_open(g) == yajl_gen_status_ok && gen_key_str(g, "id", m->booking_id) &&
-             (m->quantity == 0 || gen_key_int(g, "qty", m->quantity)) &&
-             (status == BK_BOOKING_INVALID || !m->has_customer || gen_key_str(g, "customer", m->customer)) &&
-             gen_key_str(g, "status", bk_booking_status_name(status)) &&
-             (reason == NULL || gen_key_str(g, "reason", reason)) &&
-             gen_key_int(g, "accepted_ms", created_ms(&msgs[k], decided_ms)) && gen_key_int(g, "off", msgs[k].offset) &&
-             yajl_gen_map_close(g) == yajl_gen_status_ok;
+        ok = yajl_gen_map_open(g) == yajl_gen_status_ok && bk_json_put_str(g, "id", m->booking_id) &&
+             (m->quantity == 0 || bk_json_put_int(g, "qty", m->quantity)) &&
+             (status == BK_BOOKING_INVALID || !m->has_customer || bk_json_put_str(g, "customer", m->customer)) &&
+             bk_json_put_str(g, "status", bk_booking_status_name(status)) &&
+             (reason == NULL || bk_json_put_str(g, "reason", reason)) &&
+             bk_json_put_int(g, "accepted_ms", created_ms(&msgs[k], decided_ms)) &&
+             bk_json_put_int(g, "off", msgs[k].offset) && yajl_gen_map_close(g) == yajl_gen_status_ok;
     }
     ok = ok && yajl_gen_array_close(g) == yajl_gen_status_ok;
 
