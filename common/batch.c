@@ -1,23 +1,21 @@
-/* The batch decision: one pass in offset order with a small hash set of the ids seen. */
+/* The batch decision: one pass in offset order with a set of the ids seen. */
 #include "common/batch.h"
 
-#include "common/id.h"
+#include "common/idset.h"
 
-#include <stdlib.h>
 #include <string.h>
 
-/* Inserts id into the open-addressing set; returns 1 if it was already there. */
-static int seen_before(const char **slots, size_t mask, const char *id)
+/* The log's names of the verdicts, in enum order. */
+static const char *const verdict_names[] = {
+    [BK_VERDICT_UNDECODABLE] = "undecodable", [BK_VERDICT_PENDING] = "pending",
+    [BK_VERDICT_CONFIRMED] = "confirmed",     [BK_VERDICT_REJECTED] = "rejected",
+    [BK_VERDICT_DUPLICATE] = "duplicate",     [BK_VERDICT_APPLIED] = "applied",
+    [BK_VERDICT_INVALID] = "invalid",
+};
+
+const char *bk_batch_verdict_name(bk_verdict verdict)
 {
-    for (size_t k = bk_id_hash(id) & mask;; k = (k + 1) & mask) {
-        if (slots[k] == NULL) {
-            slots[k] = id;
-            return 0;
-        }
-        if (strcmp(slots[k], id) == 0) {
-            return 1;
-        }
-    }
+    return verdict_names[verdict];
 }
 
 int bk_batch_decide(bk_batch_item *items, size_t n_items, int32_t available, int64_t stored_offset,
@@ -26,13 +24,10 @@ int bk_batch_decide(bk_batch_item *items, size_t n_items, int32_t available, int
     memset(result, 0, sizeof(*result));
     result->next_offset = stored_offset;
 
-    size_t n_slots = 16;
-    while (n_slots < 2 * n_items) {
-        n_slots *= 2;
-    }
-    const char **slots = calloc(n_slots, sizeof(*slots));
-    if (slots == NULL) {
-        return bk_err_set(err, BK_E_NOMEM, "calloc of %zu id slots failed", n_slots);
+    /* Sized for every item: an add never has to grow it, so never fails. */
+    bk_idset *seen = bk_idset_new(n_items);
+    if (seen == NULL) {
+        return bk_err_set(err, BK_E_NOMEM, "id set of %zu ids", n_items);
     }
 
     int32_t left = available;
@@ -49,11 +44,11 @@ int bk_batch_decide(bk_batch_item *items, size_t n_items, int32_t available, int
              * an id decides it, whether it could be applied or not. */
             result->n_undecodable++;
             if (it->booking_id != NULL && it->booking_id[0] != '\0' && !it->known &&
-                !seen_before(slots, n_slots - 1, it->booking_id)) {
+                bk_idset_add(seen, it->booking_id, k) == 0) {
                 it->verdict = BK_VERDICT_INVALID;
                 result->n_invalid++;
             }
-        } else if (it->known || seen_before(slots, n_slots - 1, it->booking_id)) {
+        } else if (it->known || bk_idset_add(seen, it->booking_id, k) != 0) {
             it->verdict = BK_VERDICT_DUPLICATE;
             result->n_duplicate++;
         } else if (it->quantity <= left) {
@@ -66,6 +61,6 @@ int bk_batch_decide(bk_batch_item *items, size_t n_items, int32_t available, int
         }
     }
     result->seats_sold = available - left;
-    free(slots);
+    bk_idset_free(seen);
     return BK_OK;
 }

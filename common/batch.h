@@ -44,6 +44,9 @@ typedef struct bk_batch_result {
     int64_t next_offset;  /* the offset to store: max(stored, last offset + 1) */
 } bk_batch_result;
 
+/* The verdict's name for logs: "confirmed", "duplicate", … */
+const char *bk_batch_verdict_name(bk_verdict verdict);
+
 /* Decides items[0..n_items) against `available` seats and the partition's stored next offset.
  * Messages below stored_offset are APPLIED and change nothing (fencing: a second owner of the
  * partition, or a redelivery after a crash). Returns BK_OK, or BK_E_NOMEM. */

@@ -2,6 +2,7 @@
  * services that read it (ING: bk-ingress, PROC: bk-processor, BOTH). */
 #include "common/cfg.h"
 
+#include "common/booking.h"
 #include "common/log.h"
 
 #include <ctype.h>
@@ -43,7 +44,7 @@ static const setting settings[] = {
     INT(ING, "BK_HTTP_CONN_TIMEOUT_S", http_conn_timeout_s, "30", 1, 3600),
     STR(ING, "BK_STATIC_DIR", T_STR, static_dir, "frontend/dist", 1),
     INT(ING, "BK_TICKETS_CACHE_MS", tickets_cache_ms, "250", 0, 1000),
-    INT(ING, "BK_MAX_QUANTITY", max_quantity, "10", 1, 1000),
+    INT(ING, "BK_MAX_QUANTITY", max_quantity, "10", 1, BK_BOOKING_QUANTITY_MAX),
     INT(ING, "BK_RATE_PER_S", rate_per_s, "20", 0, 1000000),
     INT(ING, "BK_RATE_BURST", rate_burst, "40", 1, 1000000),
     INT(ING, "BK_CONNS_PER_CLIENT", conns_per_client, "64", 0, 1000000),

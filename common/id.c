@@ -70,7 +70,7 @@ static void encode(const uint8_t raw[RAW_LEN], char *out)
         out[4 * g + 2] = b64url[v >> 6 & 63];
         out[4 * g + 3] = b64url[v & 63];
     }
-    out[BK_ID_LEN] = '\0';
+    out[BK_BOOKING_ID_LEN] = '\0';
 }
 
 static int sextet(char c)
@@ -135,7 +135,7 @@ uint32_t bk_id_hash(const char *id)
 
 int bk_id_well_formed(const char *id, size_t len)
 {
-    if (len != BK_ID_LEN) {
+    if (len != BK_BOOKING_ID_LEN) {
         return 0;
     }
     for (size_t k = 0; k < len; k++) {

@@ -1,6 +1,6 @@
 /* Booking ids: unguessable, unforgeable, and derivable from an Idempotency-Key.
  *
- * An id is 24 bytes in unpadded base64url (32 characters): a 16-byte nonce and an 8-byte tag,
+ * An id is 24 bytes in unpadded base64url (BK_BOOKING_ID_LEN = 32 characters): a 16-byte nonce and an 8-byte tag,
  * tag = HMAC-SHA256(secret, "tag" || nonce). The nonce is random for a plain request and
  * HMAC-SHA256(secret, "idem" || key) for a request with an Idempotency-Key, so every ingress
  * instance, before or after a restart, turns the same key into the same id without sharing any
@@ -12,13 +12,13 @@
 #ifndef BK_COMMON_ID_H
 #define BK_COMMON_ID_H
 
+#include "common/booking.h"
 #include "common/err.h"
 
 #include <openssl/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define BK_ID_LEN        32 /* characters, without the terminator */
 #define BK_ID_NONCE_LEN  16 /* bytes */
 #define BK_ID_SECRET_MIN 16
 #define BK_ID_SECRET_MAX 256
@@ -38,7 +38,7 @@ int bk_id_key_init(bk_id_key *key, const char *secret, size_t len, bk_err *err) 
 /* Releases what bk_id_key_init allocated (NULL-safe, idempotent). */
 void bk_id_key_free(bk_id_key *key);
 
-/* Makes the id for a given nonce into out (BK_ID_LEN + 1 bytes). BK_E_NOMEM if OpenSSL could not
+/* Makes the id for a given nonce into out (BK_BOOKING_ID_LEN + 1 bytes). BK_E_NOMEM if OpenSSL could not
  * compute the tag: out is then an empty string. */
 int bk_id_make(const bk_id_key *key, const uint8_t nonce[BK_ID_NONCE_LEN], char *out, bk_err *err) BK_WARN_UNUSED;
 
@@ -62,7 +62,7 @@ int bk_id_digest(const bk_id_key *key, const void *data, size_t len, char *out, 
 /* A hash of a NUL-terminated id for in-memory tables (FNV-1a: ids are already well mixed). */
 uint32_t bk_id_hash(const char *id);
 
-/* True if id (len bytes) has the shape of an id: BK_ID_LEN characters of base64url. */
+/* True if id (len bytes) has the shape of an id: BK_BOOKING_ID_LEN characters of base64url. */
 int bk_id_well_formed(const char *id, size_t len);
 
 #endif

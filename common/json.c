@@ -1,4 +1,5 @@
-/* Flat-object JSON parsing on yajl's callback API: no tree, fixed memory, strict syntax. */
+/* Flat-object JSON parsing on yajl's callback API: no tree, fixed memory, strict syntax. And the
+ * two emitters, thin wrappers over yajl_gen. */
 #include "common/json.h"
 
 #include <errno.h>
@@ -246,4 +247,16 @@ const char *bk_json_type_name(bk_json_type type)
     static const char *const names[] = {"absent",   "null",     "a boolean", "an integer",
                                         "a number", "a string", "an array",  "an object"};
     return names[type];
+}
+
+int bk_json_put_str(yajl_gen g, const char *key, const char *value)
+{
+    return yajl_gen_string(g, (const unsigned char *)key, strlen(key)) == yajl_gen_status_ok &&
+           yajl_gen_string(g, (const unsigned char *)value, strlen(value)) == yajl_gen_status_ok;
+}
+
+int bk_json_put_int(yajl_gen g, const char *key, long long value)
+{
+    return yajl_gen_string(g, (const unsigned char *)key, strlen(key)) == yajl_gen_status_ok &&
+           yajl_gen_integer(g, value) == yajl_gen_status_ok;
 }

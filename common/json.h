@@ -1,4 +1,5 @@
-/* Strict parsing of flat JSON objects (request bodies and Kafka messages) with yajl's event API.
+/* Strict parsing of flat JSON objects (request bodies and Kafka messages) with yajl's event API,
+ * and the key/value emitters every JSON writer of ours (messages, replies, booking rows) shares.
  *
  * The caller lists the top-level fields it knows; the parser reports each one's type and value.
  * Unknown fields are skipped, a known field given twice is an error, comments and trailing
@@ -10,6 +11,7 @@
 #include "common/err.h"
 
 #include <stddef.h>
+#include <yajl/yajl_gen.h>
 
 #define BK_JSON_STR_MAX 600 /* bytes kept of a string value; 128 UTF-8 characters fit */
 
@@ -40,5 +42,9 @@ int bk_json_parse_object(const char *buf, size_t len, bk_json_field *fields, siz
 
 /* Human name of a type for messages: "a string", "an integer", … */
 const char *bk_json_type_name(bk_json_type type);
+
+/* Emits "key": value into the map g has open: 1 if g took both, 0 if it refused either. */
+int bk_json_put_str(yajl_gen g, const char *key, const char *value);
+int bk_json_put_int(yajl_gen g, const char *key, long long value);
 
 #endif

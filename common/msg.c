@@ -1,17 +1,13 @@
 /* Message codec: yajl_gen to encode, the strict flat-object parser to decode. */
 #include "common/msg.h"
 
+#include "common/id.h"
 #include "common/json.h"
 
 #include <string.h>
 #include <yajl/yajl_gen.h>
 
 enum { F_V, F_ID, F_TIER, F_QUANTITY, F_CUSTOMER, F_ACCEPTED_AT, N_FIELDS };
-
-static int gen_str(yajl_gen g, const char *s)
-{
-    return yajl_gen_string(g, (const unsigned char *)s, strlen(s)) == yajl_gen_status_ok;
-}
 
 int bk_msg_encode(const bk_msg *msg, char *buf, size_t cap, size_t *len, bk_err *err)
 {
@@ -21,14 +17,14 @@ int bk_msg_encode(const bk_msg *msg, char *buf, size_t cap, size_t *len, bk_err 
         return bk_err_set(err, BK_E_NOMEM, "yajl_gen_alloc failed");
     }
     int ok = yajl_gen_map_open(g) == yajl_gen_status_ok;
-    ok = ok && gen_str(g, "v") && yajl_gen_integer(g, BK_MSG_VERSION) == yajl_gen_status_ok;
-    ok = ok && gen_str(g, "booking_id") && gen_str(g, msg->booking_id);
-    ok = ok && gen_str(g, "tier") && gen_str(g, msg->tier->code);
-    ok = ok && gen_str(g, "quantity") && yajl_gen_integer(g, msg->quantity) == yajl_gen_status_ok;
+    ok = ok && bk_json_put_int(g, "v", BK_MSG_VERSION);
+    ok = ok && bk_json_put_str(g, "booking_id", msg->booking_id);
+    ok = ok && bk_json_put_str(g, "tier", msg->tier->code);
+    ok = ok && bk_json_put_int(g, "quantity", msg->quantity);
     if (msg->has_customer) {
-        ok = ok && gen_str(g, "customer") && gen_str(g, msg->customer);
+        ok = ok && bk_json_put_str(g, "customer", msg->customer);
     }
-    ok = ok && gen_str(g, "accepted_at") && yajl_gen_integer(g, msg->accepted_at_ms) == yajl_gen_status_ok;
+    ok = ok && bk_json_put_int(g, "accepted_at", msg->accepted_at_ms);
     ok = ok && yajl_gen_map_close(g) == yajl_gen_status_ok;
 
     const unsigned char *out = NULL;
@@ -65,9 +61,9 @@ int bk_msg_decode(const char *buf, size_t len, bk_msg *msg, bk_err *err)
     const bk_json_field *f = fields;
     /* What can be read is kept even if a later check fails: the processor ends that booking. */
     if (f[F_ID].type == BK_JSON_STRING && bk_id_well_formed(f[F_ID].str, f[F_ID].len)) {
-        memcpy(msg->booking_id, f[F_ID].str, BK_ID_LEN + 1);
+        memcpy(msg->booking_id, f[F_ID].str, BK_BOOKING_ID_LEN + 1);
     }
-    if (f[F_QUANTITY].type == BK_JSON_INT && f[F_QUANTITY].i >= 1 && f[F_QUANTITY].i <= BK_MSG_QUANTITY_MAX) {
+    if (f[F_QUANTITY].type == BK_JSON_INT && f[F_QUANTITY].i >= 1 && f[F_QUANTITY].i <= BK_BOOKING_QUANTITY_MAX) {
         msg->quantity = (int32_t)f[F_QUANTITY].i;
     }
     if (f[F_ACCEPTED_AT].type == BK_JSON_INT && f[F_ACCEPTED_AT].i > 0 &&
@@ -85,7 +81,7 @@ int bk_msg_decode(const char *buf, size_t len, bk_msg *msg, bk_err *err)
         return bk_err_set(err, BK_E_INVAL, "tier missing or unknown, booking=%s", msg->booking_id);
     }
     if (msg->quantity == 0) {
-        return bk_err_set(err, BK_E_INVAL, "quantity missing or out of 1..%d, booking=%s", BK_MSG_QUANTITY_MAX,
+        return bk_err_set(err, BK_E_INVAL, "quantity missing or out of 1..%d, booking=%s", BK_BOOKING_QUANTITY_MAX,
                           msg->booking_id);
     }
     if (msg->accepted_at_ms == 0) {
@@ -94,13 +90,13 @@ int bk_msg_decode(const char *buf, size_t len, bk_msg *msg, bk_err *err)
                           msg->booking_id);
     }
     /* A NUL inside the customer (escaped as \u0000) could never be stored as PostgreSQL text. */
-    if (f[F_CUSTOMER].type == BK_JSON_STRING && f[F_CUSTOMER].len <= BK_REQ_CUSTOMER_BYTES &&
+    if (f[F_CUSTOMER].type == BK_JSON_STRING && f[F_CUSTOMER].len <= BK_BOOKING_CUSTOMER_BYTES &&
         strlen(f[F_CUSTOMER].str) == f[F_CUSTOMER].len) {
         memcpy(msg->customer, f[F_CUSTOMER].str, f[F_CUSTOMER].len + 1);
         msg->has_customer = 1;
     } else if (f[F_CUSTOMER].type != BK_JSON_ABSENT) {
         return bk_err_set(err, BK_E_INVAL, "customer is not a string of at most %d bytes without NUL, booking=%s",
-                          BK_REQ_CUSTOMER_BYTES, msg->booking_id);
+                          BK_BOOKING_CUSTOMER_BYTES, msg->booking_id);
     }
     msg->tier = tier;
     return BK_OK;

@@ -7,9 +7,8 @@
 #ifndef BK_COMMON_MSG_H
 #define BK_COMMON_MSG_H
 
+#include "common/booking.h"
 #include "common/err.h"
-#include "common/id.h"
-#include "common/req.h"
 #include "common/tier.h"
 
 #include <stddef.h>
@@ -17,15 +16,14 @@
 
 #define BK_MSG_VERSION         1
 #define BK_MSG_MAX             1024              /* encoded size cap; a full-length customer fits */
-#define BK_MSG_QUANTITY_MAX    1000              /* hard cap on decode, whatever the ingress's per-order limit */
 #define BK_MSG_ACCEPTED_AT_MAX 253402300799999LL /* 9999-12-31T23:59:59.999Z, PostgreSQL's range */
 
 typedef struct bk_msg {
-    char booking_id[BK_ID_LEN + 1];
+    char booking_id[BK_BOOKING_ID_LEN + 1];
     const bk_tier *tier;
     int32_t quantity;
     int has_customer;
-    char customer[BK_REQ_CUSTOMER_BYTES + 1];
+    char customer[BK_BOOKING_CUSTOMER_BYTES + 1];
     int64_t accepted_at_ms; /* wall clock of the ingress when it accepted the request */
 } bk_msg;
 
@@ -34,7 +32,7 @@ int bk_msg_encode(const bk_msg *msg, char *buf, size_t cap, size_t *len, bk_err 
 
 /* Decodes and validates len bytes into msg; BK_E_INVAL with the reason if undecodable. Even then,
  * msg keeps what could be read, so that the booking can still be ended: booking_id ("" if the
- * payload is not a JSON object with a well-formed id), quantity (0 unless in 1..BK_MSG_QUANTITY_MAX)
+ * payload is not a JSON object with a well-formed id), quantity (0 unless in 1..BK_BOOKING_QUANTITY_MAX)
  * and accepted_at_ms (0 unless valid). tier and customer are set only on success. */
 int bk_msg_decode(const char *buf, size_t len, bk_msg *msg, bk_err *err) BK_WARN_UNUSED;
 

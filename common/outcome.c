@@ -2,19 +2,26 @@
  * not parse is dropped by the caller (the booking is then answered from the database). */
 #include "common/outcome.h"
 
+#include "common/id.h"
 #include "common/msg.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+/* The status words of a line, by kind; format and parse read this one table. */
+enum { REJECTED, CONFIRMED, INVALID, N_WORDS };
+static const char *const words[N_WORDS] = {[REJECTED] = "rejected", [CONFIRMED] = "confirmed", [INVALID] = "invalid"};
+
+static int word_of(const bk_outcome *o)
+{
+    return o->confirmed ? CONFIRMED : o->invalid ? INVALID : REJECTED;
+}
+
 int bk_outcome_format(const bk_outcome *o, char *buf, size_t cap, size_t *len, bk_err *err)
 {
     char line[BK_OUTCOME_LINE_MAX];
-    int n = snprintf(line, sizeof(line), "%s %s %s %" PRId32 " %" PRId64 " %" PRId64, o->booking_id,
-                     o->confirmed ? "confirmed"
-                     : o->invalid ? "invalid"
-                                  : "rejected",
+    int n = snprintf(line, sizeof(line), "%s %s %s %" PRId32 " %" PRId64 " %" PRId64, o->booking_id, words[word_of(o)],
                      o->tier->code, o->quantity, o->created_ms, o->decided_ms);
     size_t used = n > 0 ? (size_t)n : 0;
     if (o->has_customer) {
@@ -120,7 +127,7 @@ static int unescape(const char *s, size_t len, char *out)
                 return 0;
             }
         }
-        if (c == '\0' || used == BK_REQ_CUSTOMER_BYTES) {
+        if (c == '\0' || used == BK_BOOKING_CUSTOMER_BYTES) {
             return 0;
         }
         out[used++] = c;
@@ -145,17 +152,19 @@ int bk_outcome_parse(const char *line, size_t len, bk_outcome *o, bk_err *err)
     if (decided == NULL || !bk_id_well_formed(id, n_id)) {
         return bk_err_set(err, BK_E_INVAL, "outcome line without six fields or with a malformed id");
     }
-    memcpy(o->booking_id, id, BK_ID_LEN);
-    if (n_status == 9 && memcmp(status, "confirmed", 9) == 0) {
-        o->confirmed = 1;
-    } else if (n_status == 7 && memcmp(status, "invalid", 7) == 0) {
-        o->invalid = 1;
-    } else if (!(n_status == 8 && memcmp(status, "rejected", 8) == 0)) {
+    memcpy(o->booking_id, id, BK_BOOKING_ID_LEN);
+    int word = 0;
+    while (word < N_WORDS && !(strlen(words[word]) == n_status && memcmp(status, words[word], n_status) == 0)) {
+        word++;
+    }
+    if (word == N_WORDS) {
         return bk_err_set(err, BK_E_INVAL, "outcome status is not confirmed, rejected or invalid, booking=%s",
                           o->booking_id);
     }
+    o->confirmed = word == CONFIRMED;
+    o->invalid = word == INVALID;
     o->tier = bk_tier_find(tier, n_tier);
-    if (o->tier == NULL || !parse_int(qty, n_qty, o->invalid ? 0 : 1, BK_MSG_QUANTITY_MAX, &quantity) ||
+    if (o->tier == NULL || !parse_int(qty, n_qty, o->invalid ? 0 : 1, BK_BOOKING_QUANTITY_MAX, &quantity) ||
         !parse_int(created, n_created, 1, BK_MSG_ACCEPTED_AT_MAX, &o->created_ms) ||
         !parse_int(decided, n_decided, 1, BK_MSG_ACCEPTED_AT_MAX, &o->decided_ms)) {
         return bk_err_set(err, BK_E_INVAL, "outcome tier, quantity or times malformed, booking=%s", o->booking_id);

@@ -15,9 +15,8 @@
 #ifndef BK_COMMON_OUTCOME_H
 #define BK_COMMON_OUTCOME_H
 
+#include "common/booking.h"
 #include "common/err.h"
-#include "common/id.h"
-#include "common/req.h"
 #include "common/tier.h"
 
 #include <stddef.h>
@@ -26,18 +25,18 @@
 /* PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; keep a margin. */
 #define BK_OUTCOME_PAYLOAD_MAX 7900
 /* The longest line: every customer byte escaped to four. */
-#define BK_OUTCOME_LINE_MAX (BK_ID_LEN + 64 + 4 * BK_REQ_CUSTOMER_BYTES)
+#define BK_OUTCOME_LINE_MAX (BK_BOOKING_ID_LEN + 64 + 4 * BK_BOOKING_CUSTOMER_BYTES)
 
 typedef struct bk_outcome {
-    char booking_id[BK_ID_LEN + 1];
+    char booking_id[BK_BOOKING_ID_LEN + 1];
     const bk_tier *tier;
-    int32_t quantity; /* 1..BK_MSG_QUANTITY_MAX; 0 only for an invalid booking whose quantity was unreadable */
+    int32_t quantity; /* 1..BK_BOOKING_QUANTITY_MAX; 0 only for an invalid booking whose quantity was unreadable */
     int confirmed;    /* 1: confirmed; 0: rejected, sold out (or invalid, below) */
     int invalid;      /* 1: rejected because its message could not be applied; confirmed is 0 */
     int64_t created_ms;
     int64_t decided_ms;
     int has_customer;
-    char customer[BK_REQ_CUSTOMER_BYTES + 1];
+    char customer[BK_BOOKING_CUSTOMER_BYTES + 1];
 } bk_outcome;
 
 /* Appends the line of o (with its '\n') to buf at *len, within cap bytes; *len grows. */

@@ -61,13 +61,13 @@ static int check_customer(const bk_json_field *f, bk_book_req *out, bk_err *err)
     if (f->type != BK_JSON_STRING) {
         return bk_err_set_field(err, BK_E_INVAL, "customer", "customer must be a string");
     }
-    long n_chars = f->len <= BK_REQ_CUSTOMER_BYTES ? count_chars(f->str, f->len) : BK_REQ_CUSTOMER_MAX + 1;
+    long n_chars = f->len <= BK_BOOKING_CUSTOMER_BYTES ? count_chars(f->str, f->len) : BK_BOOKING_CUSTOMER_MAX + 1;
     if (n_chars < 0) {
         return bk_err_set_field(err, BK_E_INVAL, "customer", "customer must not contain control characters");
     }
-    if (n_chars < 1 || n_chars > BK_REQ_CUSTOMER_MAX) {
+    if (n_chars < 1 || n_chars > BK_BOOKING_CUSTOMER_MAX) {
         return bk_err_set_field(err, BK_E_INVAL, "customer", "customer must be 1 to %d characters long",
-                                BK_REQ_CUSTOMER_MAX);
+                                BK_BOOKING_CUSTOMER_MAX);
     }
     memcpy(out->customer, f->str, f->len + 1);
     out->has_customer = 1;
@@ -81,8 +81,8 @@ int bk_req_parse_book(const char *body, size_t len, int max_quantity, bk_book_re
     memcpy(fields, proto, sizeof(fields));
     memset(out, 0, sizeof(*out));
 
-    if (len > BK_REQ_BODY_MAX) {
-        return bk_err_set(err, BK_E_TOOBIG, "body is larger than %d bytes", BK_REQ_BODY_MAX);
+    if (len > BK_BOOKING_BODY_MAX) {
+        return bk_err_set(err, BK_E_TOOBIG, "body is larger than %d bytes", BK_BOOKING_BODY_MAX);
     }
     int rc = bk_json_parse_object(body, len, fields, N_FIELDS, err);
     if (rc == BK_OK) {

@@ -4,23 +4,21 @@
 #ifndef BK_COMMON_REQ_H
 #define BK_COMMON_REQ_H
 
+#include "common/booking.h"
 #include "common/err.h"
 #include "common/tier.h"
 
 #include <stddef.h>
 
-#define BK_REQ_BODY_MAX       4096 /* bytes; larger bodies get 413 */
-#define BK_REQ_CUSTOMER_MAX   128  /* characters (code points), not bytes */
-#define BK_REQ_CUSTOMER_BYTES 512  /* 128 characters of at most 4 UTF-8 bytes */
-#define BK_REQ_IDEM_KEY_MIN   8    /* a shorter key is guessed too easily: it names, and reads, a booking */
-#define BK_REQ_IDEM_KEY_MAX   64
-#define BK_REQ_WAIT_MAX_MS    5000
+#define BK_REQ_IDEM_KEY_MIN 8 /* a shorter key is guessed too easily: it names, and reads, a booking */
+#define BK_REQ_IDEM_KEY_MAX 64
+#define BK_REQ_WAIT_MAX_MS  5000
 
 typedef struct bk_book_req {
     const bk_tier *tier;
     int quantity;
     int has_customer;
-    char customer[BK_REQ_CUSTOMER_BYTES + 1]; /* UTF-8, no control characters */
+    char customer[BK_BOOKING_CUSTOMER_BYTES + 1]; /* UTF-8, no control characters */
 } bk_book_req;
 
 /* Validates a POST /book body of len bytes: a JSON object with "tier" (a known code),

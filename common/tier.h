@@ -8,6 +8,8 @@
 
 #define BK_TIER_COUNT 3
 #define BK_TIER_CODES "VIP, FRONT_ROW, GA" /* for error messages that name the valid tiers */
+/* The Kafka partitions a processor keeps state for: 0..BK_TIER_PARTITIONS_MAX-1. */
+#define BK_TIER_PARTITIONS_MAX 16
 
 typedef struct bk_tier {
     const char *code;    /* "VIP": the API and database key */

@@ -6,10 +6,10 @@
 #ifndef BK_INGRESS_CLAIM_H
 #define BK_INGRESS_CLAIM_H
 
+#include "common/booking.h"
 #include "common/err.h"
 #include "common/id.h"
 #include "common/req.h"
-#include "ingress/lookup.h"
 
 typedef struct bk_claims bk_claims;
 

@@ -4,6 +4,7 @@
  * its outcome and calling MHD_resume_connection; the handler then queues the answer. */
 #include "ingress/http.h"
 
+#include "common/booking.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/msg.h"
@@ -26,6 +27,10 @@
 /* BK_HTTP_MAX_CONNS is the soft limit, answered with 503; libmicrohttpd refuses past this margin. */
 #define HARD_LIMIT_MARGIN 1024
 #define DRAIN_MS          2000
+/* The 413 message, built from the limit itself. */
+#define TEXT_OF(n) #n
+#define TEXT(n)    TEXT_OF(n)
+#define TOO_LARGE  "body is larger than " TEXT(BK_BOOKING_BODY_MAX) " bytes"
 
 struct bk_http {
     const bk_cfg *cfg;
@@ -75,7 +80,7 @@ typedef struct request {
     bk_booking booking; /* pending as published, or final as decided */
     size_t body_len;
     int body_too_big;
-    char body[BK_REQ_BODY_MAX];
+    char body[BK_BOOKING_BODY_MAX];
 } request;
 
 /* The *req_cls of a request whose line was answered before its headers arrived. */
@@ -306,7 +311,7 @@ static enum MHD_Result handle_book(bk_http *http, request *req)
     bk_err_clear(&err);
     bk_book_req book;
     if (req->body_too_big) {
-        return bk_reply_error(req->conn, &req->reply, 413, "body is larger than 4096 bytes", NULL);
+        return bk_reply_error(req->conn, &req->reply, 413, TOO_LARGE, NULL);
     }
     if (bk_req_parse_book(req->body, req->body_len, http->cfg->max_quantity, &book, &err) != BK_OK) {
         return bk_reply_error(req->conn, &req->reply, 400, err.msg, err.field);
@@ -391,7 +396,7 @@ static enum MHD_Result handle_booking(bk_http *http, request *req, const char *u
     /* Signed by us and not decided yet: pending. What this ingress remembers adds the details. */
     if (known == BK_RECENT_MISS) {
         memset(b, 0, sizeof(*b));
-        memcpy(b->booking_id, id, BK_ID_LEN + 1);
+        memcpy(b->booking_id, id, BK_BOOKING_ID_LEN + 1);
     }
     return req->wait_ms > 0 ? wait_for_outcome(http, req, O_PENDING) : bk_reply_booking(req->conn, &req->reply, b);
 }
@@ -535,8 +540,8 @@ static int check_headers(request *req, const char *url, const char *method, enum
     }
     if (req->route == BK_ROUTE_BOOK) {
         const char *length = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (length != NULL && strtoull(length, NULL, 10) > BK_REQ_BODY_MAX) {
-            *ret = bk_reply_error(req->conn, &req->reply, 413, "body is larger than 4096 bytes", NULL);
+        if (length != NULL && strtoull(length, NULL, 10) > BK_BOOKING_BODY_MAX) {
+            *ret = bk_reply_error(req->conn, &req->reply, 413, TOO_LARGE, NULL);
             return 1;
         }
         const char *type = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);

@@ -2,8 +2,6 @@
  * live in C. */
 #include "ingress/lookup.h"
 
-#include "common/clock.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,40 +36,19 @@ bk_db *bk_lookup_db_new(const char *dsn)
     return db;
 }
 
-void bk_lookup_from_outcome(const bk_outcome *o, int final, bk_booking *out)
-{
-    memset(out, 0, sizeof(*out));
-    memcpy(out->booking_id, o->booking_id, sizeof(out->booking_id));
-    out->tier = o->tier;
-    out->quantity = o->quantity;
-    out->amount_cents = o->invalid ? 0 : (int64_t)o->quantity * o->tier->price_cents;
-    if (o->has_customer) {
-        memcpy(out->customer, o->customer, sizeof(out->customer));
-    }
-    bk_clock_format(o->created_ms, out->created_at, sizeof(out->created_at));
-    if (final) {
-        out->final = 1;
-        out->confirmed = o->confirmed;
-        if (!o->confirmed) {
-            snprintf(out->reason, sizeof(out->reason), "%s", o->invalid ? "invalid" : "sold_out");
-        }
-        bk_clock_format(o->decided_ms, out->decided_at, sizeof(out->decided_at));
-    }
-}
-
-static void read_row(PGresult *res, int row, bk_booking *b)
+/* Fills b from a row; 0 if the row holds a tier or a status this build does not know. */
+static int read_row(PGresult *res, int row, bk_booking *b)
 {
     memset(b, 0, sizeof(*b));
     snprintf(b->booking_id, sizeof(b->booking_id), "%s", PQgetvalue(res, row, 0));
     b->tier = bk_tier_find(PQgetvalue(res, row, 1), strlen(PQgetvalue(res, row, 1)));
     b->quantity = atoi(PQgetvalue(res, row, 2));
-    b->final = 1;
-    b->confirmed = strcmp(PQgetvalue(res, row, 3), "confirmed") == 0;
-    snprintf(b->reason, sizeof(b->reason), "%s", PQgetvalue(res, row, 4));
+    int known = bk_booking_status_parse(PQgetvalue(res, row, 3), PQgetvalue(res, row, 4), &b->status, NULL) == BK_OK;
     b->amount_cents = strtoll(PQgetvalue(res, row, 5), NULL, 10);
     snprintf(b->customer, sizeof(b->customer), "%s", PQgetvalue(res, row, 6));
     snprintf(b->created_at, sizeof(b->created_at), "%s", PQgetvalue(res, row, 7));
     snprintf(b->decided_at, sizeof(b->decided_at), "%s", PQgetvalue(res, row, 8));
+    return known && b->tier != NULL;
 }
 
 int bk_lookup_booking(bk_db *db, const char *id, bk_booking *out, int *found, bk_err *err)
@@ -81,8 +58,7 @@ int bk_lookup_booking(bk_db *db, const char *id, bk_booking *out, int *found, bk
     *found = 0;
     int rc = read_exec(db, "booking", 1, values, &res, err);
     if (rc == BK_OK && PQntuples(res) == 1) {
-        read_row(res, 0, out);
-        *found = out->tier != NULL;
+        *found = read_row(res, 0, out);
     }
     PQclear(res);
     return rc;
@@ -95,8 +71,7 @@ int bk_lookup_bookings(bk_db *db, const char *ids_literal, bk_lookup_fn fn, void
     int rc = read_exec(db, "bookings", 1, values, &res, err);
     for (int row = 0; rc == BK_OK && row < PQntuples(res); row++) {
         bk_booking b;
-        read_row(res, row, &b);
-        if (b.tier != NULL) {
+        if (read_row(res, row, &b)) {
             fn(&b, arg);
         }
     }

@@ -3,32 +3,12 @@
 #ifndef BK_INGRESS_LOOKUP_H
 #define BK_INGRESS_LOOKUP_H
 
+#include "common/booking.h"
 #include "common/db.h"
 #include "common/err.h"
-#include "common/id.h"
-#include "common/outcome.h"
-#include "common/req.h"
 #include "common/tier.h"
 
 #include <stdint.h>
-
-/* A decided booking as stored, or a pending one known from this ingress's memory. */
-typedef struct bk_booking {
-    char booking_id[BK_ID_LEN + 1];
-    const bk_tier *tier;
-    int quantity; /* 0 only for an invalid booking whose quantity could not be read */
-    int final;    /* 1: confirmed or rejected; 0: pending */
-    int confirmed;
-    char reason[32]; /* "sold_out" or "invalid" when rejected */
-    int64_t amount_cents;
-    char customer[BK_REQ_CUSTOMER_BYTES + 1];
-    char created_at[32]; /* RFC 3339 UTC, milliseconds */
-    char decided_at[32]; /* "" while pending */
-} bk_booking;
-
-/* The booking of an announced outcome (final = 1), or of a pending one known from memory
- * (final = 0: the outcome's status and decided_ms are ignored). */
-void bk_lookup_from_outcome(const bk_outcome *o, int final, bk_booking *out);
 
 /* The statement timeout of the ingress's connections (the client waits BK_DB_GRACE_MS longer):
  * its reads are by key and take milliseconds, and an HTTP thread or the watch that waits longer

@@ -3,13 +3,14 @@
 #include "ingress/recent.h"
 
 #include "common/clock.h"
+#include "common/id.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct slot {
-    char id[BK_ID_LEN + 1];
+    char id[BK_BOOKING_ID_LEN + 1];
     unsigned char final;
     unsigned char confirmed;
     unsigned char invalid;
@@ -136,7 +137,7 @@ bk_recent_state bk_recent_get(bk_recent *recent, const char *id, bk_booking *out
     }
     pthread_mutex_unlock(&recent->lock);
     if (state != BK_RECENT_MISS) {
-        bk_lookup_from_outcome(&o, state == BK_RECENT_FINAL, out);
+        bk_booking_from_outcome(&o, state == BK_RECENT_FINAL, out);
     }
     return state;
 }

@@ -7,8 +7,8 @@
 #ifndef BK_INGRESS_RECENT_H
 #define BK_INGRESS_RECENT_H
 
+#include "common/booking.h"
 #include "common/outcome.h"
-#include "ingress/lookup.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,8 @@
 /* JSON rendering and response queueing. */
 #include "ingress/reply.h"
 
+#include "common/json.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,19 +10,8 @@
 
 #define JSON_TYPE "application/json; charset=utf-8"
 
-/* Thin wrappers: a yajl_gen in a bad state makes every later call fail, and the final
- * yajl_gen_get_buf reports it, so the individual results need no checking. */
-static void put_str(yajl_gen g, const char *key, const char *value)
-{
-    yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-    yajl_gen_string(g, (const unsigned char *)value, strlen(value));
-}
-
-static void put_int(yajl_gen g, const char *key, long long value)
-{
-    yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-    yajl_gen_integer(g, value);
-}
+/* The emitters' results go unchecked here: these objects have a fixed shape and yajl_gen does not
+ * validate UTF-8 unless asked, so it never refuses them. */
 
 /* Queues g's buffer and frees g. */
 static enum MHD_Result send_gen(struct MHD_Connection *conn, bk_reply_ctx *ctx, unsigned status, yajl_gen g,
@@ -77,21 +68,28 @@ enum MHD_Result bk_reply_text(struct MHD_Connection *conn, bk_reply_ctx *ctx, un
     return ret;
 }
 
-enum MHD_Result bk_reply_error(struct MHD_Connection *conn, bk_reply_ctx *ctx, unsigned status, const char *msg,
-                               const char *field)
+/* Queues {"error": msg} (plus "field" when field is not NULL or empty). */
+static enum MHD_Result send_error(struct MHD_Connection *conn, bk_reply_ctx *ctx, unsigned status, const char *msg,
+                                  const char *field, const char *const *extra)
 {
-    static const char *const retry[] = {MHD_HTTP_HEADER_RETRY_AFTER, "1", NULL};
     yajl_gen g = yajl_gen_alloc(NULL);
     if (g == NULL) {
         return MHD_NO;
     }
     yajl_gen_map_open(g);
-    put_str(g, "error", msg);
+    bk_json_put_str(g, "error", msg);
     if (field != NULL && field[0] != '\0') {
-        put_str(g, "field", field);
+        bk_json_put_str(g, "field", field);
     }
     yajl_gen_map_close(g);
-    return send_gen(conn, ctx, status, g, status == 503 ? retry : NULL);
+    return send_gen(conn, ctx, status, g, extra);
+}
+
+enum MHD_Result bk_reply_error(struct MHD_Connection *conn, bk_reply_ctx *ctx, unsigned status, const char *msg,
+                               const char *field)
+{
+    static const char *const retry[] = {MHD_HTTP_HEADER_RETRY_AFTER, "1", NULL};
+    return send_error(conn, ctx, status, msg, field, status == 503 ? retry : NULL);
 }
 
 enum MHD_Result bk_reply_limited(struct MHD_Connection *conn, bk_reply_ctx *ctx, unsigned status, int retry_after_s)
@@ -100,14 +98,8 @@ enum MHD_Result bk_reply_limited(struct MHD_Connection *conn, bk_reply_ctx *ctx,
     snprintf(seconds, sizeof(seconds), "%d", retry_after_s);
     const char *const rate[] = {MHD_HTTP_HEADER_RETRY_AFTER, seconds, NULL};
     const char *const busy[] = {MHD_HTTP_HEADER_RETRY_AFTER, seconds, MHD_HTTP_HEADER_CONNECTION, "close", NULL};
-    yajl_gen g = yajl_gen_alloc(NULL);
-    if (g == NULL) {
-        return MHD_NO;
-    }
-    yajl_gen_map_open(g);
-    put_str(g, "error", status == 429 ? "too many requests, slow down" : "server busy, retry shortly");
-    yajl_gen_map_close(g);
-    return send_gen(conn, ctx, status, g, status == 429 ? rate : busy);
+    return send_error(conn, ctx, status, status == 429 ? "too many requests, slow down" : "server busy, retry shortly",
+                      NULL, status == 429 ? rate : busy);
 }
 
 enum MHD_Result bk_reply_preflight(struct MHD_Connection *conn, bk_reply_ctx *ctx)
@@ -130,14 +122,7 @@ enum MHD_Result bk_reply_preflight(struct MHD_Connection *conn, bk_reply_ctx *ct
 enum MHD_Result bk_reply_not_allowed(struct MHD_Connection *conn, bk_reply_ctx *ctx, const char *allow)
 {
     const char *const extra[] = {MHD_HTTP_HEADER_ALLOW, allow, NULL};
-    yajl_gen g = yajl_gen_alloc(NULL);
-    if (g == NULL) {
-        return MHD_NO;
-    }
-    yajl_gen_map_open(g);
-    put_str(g, "error", "method not allowed on this path");
-    yajl_gen_map_close(g);
-    return send_gen(conn, ctx, 405, g, extra);
+    return send_error(conn, ctx, 405, "method not allowed on this path", NULL, extra);
 }
 
 enum MHD_Result bk_reply_booking(struct MHD_Connection *conn, bk_reply_ctx *ctx, const bk_booking *b)
@@ -147,31 +132,32 @@ enum MHD_Result bk_reply_booking(struct MHD_Connection *conn, bk_reply_ctx *ctx,
         return MHD_NO;
     }
     yajl_gen_map_open(g);
-    put_str(g, "booking_id", b->booking_id);
+    bk_json_put_str(g, "booking_id", b->booking_id);
     if (b->tier != NULL) {
-        put_str(g, "tier", b->tier->code);
+        bk_json_put_str(g, "tier", b->tier->code);
     }
     if (b->tier != NULL && b->quantity > 0) { /* an invalid booking's may be unknown */
-        put_int(g, "quantity", b->quantity);
+        bk_json_put_int(g, "quantity", b->quantity);
     }
-    put_str(g, "status", !b->final ? "pending" : b->confirmed ? "confirmed" : "rejected");
-    if (b->final && !b->confirmed) {
-        int invalid = strcmp(b->reason, "invalid") == 0;
-        put_str(g, "reason", b->reason);
-        put_str(g, "message", invalid ? "This booking could not be processed" : "Not enough tickets available");
+    bk_json_put_str(g, "status", bk_booking_status_name(b->status));
+    if (bk_booking_reason(b->status) != NULL) {
+        bk_json_put_str(g, "reason", bk_booking_reason(b->status));
+        bk_json_put_str(g, "message",
+                        b->status == BK_BOOKING_INVALID ? "This booking could not be processed"
+                                                        : "Not enough tickets available");
     }
     if (b->tier != NULL) {
-        put_int(g, "amount_cents", b->amount_cents);
-        put_str(g, "currency", "USD");
+        bk_json_put_int(g, "amount_cents", b->amount_cents);
+        bk_json_put_str(g, "currency", "USD");
     }
     if (b->customer[0] != '\0') {
-        put_str(g, "customer", b->customer);
+        bk_json_put_str(g, "customer", b->customer);
     }
     if (b->created_at[0] != '\0') {
-        put_str(g, "created_at", b->created_at);
+        bk_json_put_str(g, "created_at", b->created_at);
     }
-    if (b->final) {
-        put_str(g, "decided_at", b->decided_at);
+    if (bk_booking_final(b)) {
+        bk_json_put_str(g, "decided_at", b->decided_at);
     }
     yajl_gen_map_close(g);
     return send_gen(conn, ctx, 200, g, NULL);
@@ -179,7 +165,7 @@ enum MHD_Result bk_reply_booking(struct MHD_Connection *conn, bk_reply_ctx *ctx,
 
 enum MHD_Result bk_reply_accepted(struct MHD_Connection *conn, bk_reply_ctx *ctx, const bk_booking *b)
 {
-    char location[sizeof("/bookings/") + BK_ID_LEN];
+    char location[sizeof("/bookings/") + BK_BOOKING_ID_LEN];
     snprintf(location, sizeof(location), "/bookings/%s", b->booking_id);
     const char *const extra[] = {MHD_HTTP_HEADER_LOCATION, location, NULL};
     yajl_gen g = yajl_gen_alloc(NULL);
@@ -187,10 +173,10 @@ enum MHD_Result bk_reply_accepted(struct MHD_Connection *conn, bk_reply_ctx *ctx
         return MHD_NO;
     }
     yajl_gen_map_open(g);
-    put_str(g, "booking_id", b->booking_id);
-    put_str(g, "status", "pending");
-    put_str(g, "tier", b->tier->code);
-    put_int(g, "quantity", b->quantity);
+    bk_json_put_str(g, "booking_id", b->booking_id);
+    bk_json_put_str(g, "status", bk_booking_status_name(BK_BOOKING_PENDING));
+    bk_json_put_str(g, "tier", b->tier->code);
+    bk_json_put_int(g, "quantity", b->quantity);
     yajl_gen_map_close(g);
     return send_gen(conn, ctx, 202, g, extra);
 }
@@ -203,9 +189,9 @@ enum MHD_Result bk_reply_health(struct MHD_Connection *conn, bk_reply_ctx *ctx, 
         return MHD_NO;
     }
     yajl_gen_map_open(g);
-    put_str(g, "status", ok ? "ok" : "degraded");
-    put_str(g, "kafka", state->kafka);
-    put_str(g, "database", state->db);
+    bk_json_put_str(g, "status", ok ? "ok" : "degraded");
+    bk_json_put_str(g, "kafka", state->kafka);
+    bk_json_put_str(g, "database", state->db);
     yajl_gen_map_close(g);
     return send_gen(conn, ctx, ok ? 200 : 503, g, NULL);
 }
@@ -221,12 +207,12 @@ char *bk_reply_render_tickets(const bk_tier_state states[BK_TIER_COUNT], size_t 
     for (int k = 0; k < BK_TIER_COUNT; k++) {
         const bk_tier *t = bk_tier_at(k);
         yajl_gen_map_open(g);
-        put_str(g, "tier", t->code);
-        put_str(g, "name", t->name);
-        put_int(g, "price_cents", t->price_cents);
-        put_str(g, "currency", "USD");
-        put_int(g, "capacity", states[k].capacity);
-        put_int(g, "available", states[k].available);
+        bk_json_put_str(g, "tier", t->code);
+        bk_json_put_str(g, "name", t->name);
+        bk_json_put_int(g, "price_cents", t->price_cents);
+        bk_json_put_str(g, "currency", "USD");
+        bk_json_put_int(g, "capacity", states[k].capacity);
+        bk_json_put_int(g, "available", states[k].available);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);

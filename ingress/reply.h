@@ -3,6 +3,7 @@
 #ifndef BK_INGRESS_REPLY_H
 #define BK_INGRESS_REPLY_H
 
+#include "common/booking.h"
 #include "ingress/health.h"
 #include "ingress/lookup.h"
 

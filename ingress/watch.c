@@ -2,8 +2,9 @@
  * database calls always run without it, so a callback may call bk_watch_add again. */
 #include "ingress/watch.h"
 
+#include "common/booking.h"
 #include "common/clock.h"
-#include "common/id.h"
+#include "common/idset.h"
 #include "common/log.h"
 #include "common/outcome.h"
 
@@ -18,7 +19,7 @@
 #define RECONNECT_MS 1000
 
 typedef struct waiter {
-    char id[BK_ID_LEN + 1];
+    char id[BK_BOOKING_ID_LEN + 1];
     int64_t added_ms;
     int64_t deadline_ms;
     void *opaque;
@@ -60,7 +61,7 @@ int bk_watch_add(bk_watch *watch, const char *id, int64_t deadline_ms, void *opa
     }
     if (rc == BK_OK && !*decided) {
         waiter *w = &watch->waiters[watch->n_waiters++];
-        memcpy(w->id, id, BK_ID_LEN + 1);
+        memcpy(w->id, id, BK_BOOKING_ID_LEN + 1);
         w->added_ms = bk_clock_mono_ms();
         w->deadline_ms = deadline_ms;
         w->opaque = opaque;
@@ -118,46 +119,30 @@ static void on_decided(const bk_booking *booking, void *arg)
 }
 
 /* Hands back every waiter of a decided booking in one pass over the waiters, with the decided
- * ids in a small open-addressing table: linear in waiters plus decisions, not their product. */
+ * ids in a set: linear in waiters plus decisions, not their product. */
 static void hand_back_decided(bk_watch *watch, const decided *d)
 {
-    size_t n_slots = 16;
-    while (n_slots < 2 * d->n) {
-        n_slots *= 2;
+    bk_idset *ids = bk_idset_new(d->n);
+    for (size_t i = 0; ids != NULL && i < d->n; i++) {
+        (void)bk_idset_add(ids, d->items[i].booking_id, i); /* sized for all: cannot fail */
     }
-    size_t *slots = malloc(n_slots * sizeof(*slots)); /* index + 1 into d->items; 0 is empty */
     struct {
         void *opaque;
         const bk_booking *booking;
     } *taken = NULL;
     size_t n_taken = 0;
     pthread_mutex_lock(&watch->lock);
-    if (slots != NULL && watch->n_waiters > 0) {
+    if (ids != NULL && watch->n_waiters > 0) {
         taken = malloc(watch->n_waiters * sizeof(*taken));
     }
-    if (taken != NULL) {
-        memset(slots, 0, n_slots * sizeof(*slots));
-        for (size_t i = 0; i < d->n; i++) {
-            size_t k = bk_id_hash(d->items[i].booking_id) & (n_slots - 1);
-            while (slots[k] != 0) {
-                k = (k + 1) & (n_slots - 1);
-            }
-            slots[k] = i + 1;
-        }
-        for (size_t w = 0; w < watch->n_waiters;) {
-            const bk_booking *found = NULL;
-            for (size_t k = bk_id_hash(watch->waiters[w].id) & (n_slots - 1); slots[k] != 0 && found == NULL;
-                 k = (k + 1) & (n_slots - 1)) {
-                const bk_booking *b = &d->items[slots[k] - 1];
-                found = strcmp(b->booking_id, watch->waiters[w].id) == 0 ? b : NULL;
-            }
-            if (found != NULL) {
-                taken[n_taken].opaque = watch->waiters[w].opaque;
-                taken[n_taken++].booking = found;
-                watch->waiters[w] = watch->waiters[--watch->n_waiters];
-            } else {
-                w++;
-            }
+    for (size_t w = 0; taken != NULL && w < watch->n_waiters;) {
+        size_t i = 0;
+        if (bk_idset_find(ids, watch->waiters[w].id, &i)) {
+            taken[n_taken].opaque = watch->waiters[w].opaque;
+            taken[n_taken++].booking = &d->items[i];
+            watch->waiters[w] = watch->waiters[--watch->n_waiters];
+        } else {
+            w++;
         }
     }
     pthread_mutex_unlock(&watch->lock);
@@ -165,7 +150,7 @@ static void hand_back_decided(bk_watch *watch, const decided *d)
         watch->done(taken[k].opaque, taken[k].booking);
     }
     free(taken);
-    free(slots);
+    bk_idset_free(ids);
 }
 
 /* Writes the outcomes of one notification into the memory and adds them to d. */
@@ -182,7 +167,7 @@ static void take_announcement(bk_watch *watch, const char *payload, decided *d)
             /* an empty line: nothing to read */
         } else if (bk_outcome_parse(line, len, &o, &err) == BK_OK) {
             bk_recent_put_final(watch->recent, &o);
-            bk_lookup_from_outcome(&o, 1, &booking);
+            bk_booking_from_outcome(&o, 1, &booking);
             on_decided(&booking, d);
         } else {
             bk_log_warn("event=announcement_malformed msg=\"%s\"", err.msg);
@@ -194,28 +179,20 @@ static void take_announcement(bk_watch *watch, const char *payload, decided *d)
 /* One query for every waiting id added at or before added_before (monotonic ms). */
 static void check_waiters(bk_watch *watch, int64_t added_before)
 {
+    /* The literal is made under the lock: the set borrows the waiters' ids. */
     pthread_mutex_lock(&watch->lock);
-    size_t n = watch->n_waiters;
-    char *lit = n > 0 ? malloc(n * (BK_ID_LEN + 1) + 3) : NULL;
-    size_t len = 0, n_ids = 0;
-    if (lit != NULL) {
-        lit[len++] = '{';
-        for (size_t k = 0; k < n; k++) {
-            if (watch->waiters[k].added_ms > added_before) {
-                continue;
-            }
-            if (n_ids++ > 0) {
-                lit[len++] = ',';
-            }
-            memcpy(lit + len, watch->waiters[k].id, BK_ID_LEN);
-            len += BK_ID_LEN;
+    size_t n = watch->n_waiters, n_ids = 0;
+    bk_idset *ids = n > 0 ? bk_idset_new(n) : NULL;
+    for (size_t k = 0; ids != NULL && k < n; k++) {
+        if (watch->waiters[k].added_ms <= added_before) {
+            (void)bk_idset_add(ids, watch->waiters[k].id, k); /* sized for all n: cannot fail */
+            n_ids++;
         }
-        lit[len++] = '}';
-        lit[len] = '\0';
     }
+    char *lit = n_ids > 0 ? bk_idset_literal(ids) : NULL;
     pthread_mutex_unlock(&watch->lock);
-    if (n_ids == 0) {
-        free(lit);
+    bk_idset_free(ids);
+    if (lit == NULL) {
         return;
     }
     bk_err err;

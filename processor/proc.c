@@ -16,7 +16,6 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_PARTITIONS 16
 #define POLL_MAX_MS    100
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -33,22 +32,15 @@ struct bk_proc {
     rd_kafka_t *rk;
     bk_store *store;
     bk_pstats *stats;
-    part_batch parts[MAX_PARTITIONS];
+    part_batch parts[BK_TIER_PARTITIONS_MAX];
     /* Partitions whose stored offset does not point into the log (processor/position.h): never
      * fetched, never resumed, until an operator repairs the offset and restarts us. */
-    int refused[MAX_PARTITIONS];
+    int refused[BK_TIER_PARTITIONS_MAX];
     volatile sig_atomic_t *stop;
     int paused;       /* PostgreSQL failed: consumption paused until a batch commits */
     int backoff_ms;   /* the next retry delay while paused */
     int64_t retry_at; /* monotonic ms of the next attempt while paused */
 };
-
-static const char *verdict_name(bk_verdict v)
-{
-    static const char *const names[] = {"undecodable", "pending", "confirmed", "rejected",
-                                        "duplicate",   "applied", "invalid"};
-    return names[v];
-}
 
 static void set_paused(bk_proc *proc, int paused)
 {
@@ -57,7 +49,7 @@ static void set_paused(bk_proc *proc, int paused)
         /* A refused partition stays paused whatever PostgreSQL does. */
         for (int k = assigned->cnt - 1; !paused && k >= 0; k--) {
             int32_t p = assigned->elems[k].partition;
-            if (p >= 0 && p < MAX_PARTITIONS && proc->refused[p]) {
+            if (p >= 0 && p < BK_TIER_PARTITIONS_MAX && proc->refused[p]) {
                 rd_kafka_topic_partition_list_del_by_idx(assigned, k);
             }
         }
@@ -95,7 +87,8 @@ static int apply(bk_proc *proc, int32_t p, bk_store_msg *msgs, size_t n, bk_err 
     const bk_batch_result *r = &stats.result;
     for (size_t k = 0; bk_log_enabled(BK_LOG_DEBUG) && k < n; k++) {
         bk_log_debug("event=booking_decided booking=%s partition=%" PRId32 " offset=%" PRId64 " verdict=%s",
-                     msgs[k].decoded ? msgs[k].msg.booking_id : "-", p, msgs[k].offset, verdict_name(msgs[k].verdict));
+                     msgs[k].decoded ? msgs[k].msg.booking_id : "-", p, msgs[k].offset,
+                     bk_batch_verdict_name(msgs[k].verdict));
     }
     bk_log_info(
         "event=batch_applied partition=%" PRId32 " first_offset=%" PRId64 " next_offset=%" PRId64
@@ -215,7 +208,7 @@ static int flush(bk_proc *proc, int32_t p)
 static void add_message(bk_proc *proc, rd_kafka_message_t *rkm)
 {
     int32_t p = rkm->partition;
-    if (p < 0 || p >= MAX_PARTITIONS) {
+    if (p < 0 || p >= BK_TIER_PARTITIONS_MAX) {
         bk_log_error("event=unknown_partition partition=%" PRId32 " offset=%" PRId64, p, rkm->offset);
         return;
     }
@@ -260,7 +253,7 @@ static void flush_due(bk_proc *proc, int all)
     if (proc->paused && now < proc->retry_at) {
         return;
     }
-    for (int32_t p = 0; p < MAX_PARTITIONS; p++) {
+    for (int32_t p = 0; p < BK_TIER_PARTITIONS_MAX; p++) {
         part_batch *b = &proc->parts[p];
         if (b->n > 0 && (all || b->n == (size_t)proc->cfg->batch_max || now >= b->due_ms || proc->paused)) {
             if (flush(proc, p) != BK_OK) {
@@ -274,7 +267,7 @@ static int poll_timeout(const bk_proc *proc)
 {
     int64_t now = bk_clock_mono_ms();
     int64_t wake = now + POLL_MAX_MS;
-    for (int p = 0; p < MAX_PARTITIONS; p++) {
+    for (int p = 0; p < BK_TIER_PARTITIONS_MAX; p++) {
         if (proc->parts[p].n > 0 && proc->parts[p].due_ms < wake) {
             wake = proc->parts[p].due_ms;
         }
@@ -355,7 +348,7 @@ static void assign(bk_proc *proc, rd_kafka_topic_partition_list_t *parts)
             sleep_ms(proc, backoff);
             backoff = backoff * 2 < BACKOFF_MAX_MS ? backoff * 2 : BACKOFF_MAX_MS;
         }
-        int known = tp->partition >= 0 && tp->partition < MAX_PARTITIONS;
+        int known = tp->partition >= 0 && tp->partition < BK_TIER_PARTITIONS_MAX;
         if (known) {
             proc->refused[tp->partition] = 0;
             bk_pstats_refused(proc->stats, tp->partition, 0);
@@ -386,13 +379,13 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code, rd_kafka_topi
      * committed now is redelivered to the next owner from the stored offset. */
     for (int k = 0; k < parts->cnt; k++) {
         int32_t p = parts->elems[k].partition;
-        if (p >= 0 && p < MAX_PARTITIONS && proc->parts[p].n > 0) {
+        if (p >= 0 && p < BK_TIER_PARTITIONS_MAX && proc->parts[p].n > 0) {
             if (flush(proc, p) != BK_OK) {
                 bk_log_warn("event=batch_dropped partition=%" PRId32 " n=%zu reason=revoked", p, proc->parts[p].n);
             }
             proc->parts[p].n = 0;
         }
-        if (p >= 0 && p < MAX_PARTITIONS && proc->refused[p]) {
+        if (p >= 0 && p < BK_TIER_PARTITIONS_MAX && proc->refused[p]) {
             proc->refused[p] = 0; /* its next owner checks again */
             bk_pstats_refused(proc->stats, p, 0);
         }
@@ -414,7 +407,7 @@ bk_proc *bk_proc_new(const bk_cfg *cfg, bk_err *err)
     }
     proc->cfg = cfg;
     proc->backoff_ms = BACKOFF_MIN_MS;
-    for (int p = 0; p < MAX_PARTITIONS; p++) {
+    for (int p = 0; p < BK_TIER_PARTITIONS_MAX; p++) {
         proc->parts[p].msgs = calloc((size_t)cfg->batch_max, sizeof(bk_store_msg));
         if (proc->parts[p].msgs == NULL) {
             bk_err_set(err, BK_E_NOMEM, "calloc of %d batch slots", cfg->batch_max);
@@ -487,7 +480,7 @@ int bk_proc_run(bk_proc *proc, volatile sig_atomic_t *stop, bk_err *err)
         if (rkm != NULL && rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             add_message(proc, rkm);
         } else if (rkm != NULL && rkm->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET && rkm->partition >= 0 &&
-                   rkm->partition < MAX_PARTITIONS) {
+                   rkm->partition < BK_TIER_PARTITIONS_MAX) {
             /* The offset we asked for is outside the log (it changed since assignment). */
             rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
             rd_kafka_topic_partition_list_add(one, proc->cfg->kafka_topic, rkm->partition);
@@ -527,7 +520,7 @@ void bk_proc_free(bk_proc *proc)
         rd_kafka_destroy(proc->rk);
     }
     bk_store_free(proc->store);
-    for (int p = 0; p < MAX_PARTITIONS; p++) {
+    for (int p = 0; p < BK_TIER_PARTITIONS_MAX; p++) {
         free(proc->parts[p].msgs);
     }
     free(proc);

@@ -21,13 +21,13 @@ struct bk_pstats {
     bk_histogram txn_seconds;
     bk_counter outcomes[N_KINDS];
     bk_counter failures;
-    bk_counter lag[BK_PSTATS_PARTITIONS];
-    bk_counter refused[BK_PSTATS_PARTITIONS]; /* 1: the stored offset is outside the log, not consuming */
-    bk_counter stuck[BK_PSTATS_PARTITIONS];   /* 1: a message could not even be dead-lettered, retrying */
-    char lag_labels[BK_PSTATS_PARTITIONS][24];
-    atomic_llong next_offset[BK_PSTATS_PARTITIONS]; /* -1 until a batch of the partition commits */
-    atomic_int refused_seen[BK_PSTATS_PARTITIONS];
-    atomic_int stuck_seen[BK_PSTATS_PARTITIONS];
+    bk_counter lag[BK_TIER_PARTITIONS_MAX];
+    bk_counter refused[BK_TIER_PARTITIONS_MAX]; /* 1: the stored offset is outside the log, not consuming */
+    bk_counter stuck[BK_TIER_PARTITIONS_MAX];   /* 1: a message could not even be dead-lettered, retrying */
+    char lag_labels[BK_TIER_PARTITIONS_MAX][24];
+    atomic_llong next_offset[BK_TIER_PARTITIONS_MAX]; /* -1 until a batch of the partition commits */
+    atomic_int refused_seen[BK_TIER_PARTITIONS_MAX];
+    atomic_int stuck_seen[BK_TIER_PARTITIONS_MAX];
 };
 
 static const char *const kind_labels[N_KINDS] = {"kind=\"confirmed\"", "kind=\"rejected\"",
@@ -37,7 +37,7 @@ static const char *const kind_labels[N_KINDS] = {"kind=\"confirmed\"", "kind=\"r
 /* Lag = the broker's high watermark (as last fetched) minus the next offset we committed. */
 static void sample_lag(bk_pstats *st, bk_counter **counters, size_t *n)
 {
-    for (int p = 0; p < BK_PSTATS_PARTITIONS; p++) {
+    for (int p = 0; p < BK_TIER_PARTITIONS_MAX; p++) {
         long long next = atomic_load(&st->next_offset[p]);
         int64_t low = 0, high = 0;
         if (next < 0 || rd_kafka_get_watermark_offsets(st->rk, st->topic, p, &low, &high) != 0) {
@@ -65,7 +65,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         MHD_destroy_response(resp);
         return ret;
     }
-    bk_counter *counters[N_KINDS + 1 + 3 * BK_PSTATS_PARTITIONS];
+    bk_counter *counters[N_KINDS + 1 + 3 * BK_TIER_PARTITIONS_MAX];
     size_t n = 0;
     for (int k = 0; k < N_KINDS; k++) {
         counters[n++] = &st->outcomes[k];
@@ -73,12 +73,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     counters[n++] = &st->failures;
     sample_lag(st, counters, &n);
     /* Shown for the partitions we applied or that ever had the problem: a 0 says it is gone. */
-    for (int p = 0; p < BK_PSTATS_PARTITIONS; p++) {
+    for (int p = 0; p < BK_TIER_PARTITIONS_MAX; p++) {
         if (atomic_load(&st->next_offset[p]) >= 0 || atomic_load(&st->refused_seen[p])) {
             counters[n++] = &st->refused[p];
         }
     }
-    for (int p = 0; p < BK_PSTATS_PARTITIONS; p++) {
+    for (int p = 0; p < BK_TIER_PARTITIONS_MAX; p++) {
         if (atomic_load(&st->next_offset[p]) >= 0 || atomic_load(&st->stuck_seen[p])) {
             counters[n++] = &st->stuck[p];
         }
@@ -123,7 +123,7 @@ bk_pstats *bk_pstats_new(const bk_cfg *cfg, rd_kafka_t *rk)
     }
     st->failures = (bk_counter){
         .name = "bk_batch_failures_total", .help = "Batch transactions that failed and were retried.", .labels = ""};
-    for (int p = 0; p < BK_PSTATS_PARTITIONS; p++) {
+    for (int p = 0; p < BK_TIER_PARTITIONS_MAX; p++) {
         snprintf(st->lag_labels[p], sizeof(st->lag_labels[p]), "partition=\"%d\"", p);
         st->lag[p] = (bk_counter){.name = "bk_consumer_lag",
                                   .help = "Messages in Kafka not yet applied, per partition.",
@@ -183,7 +183,7 @@ void bk_pstats_batch(bk_pstats *stats, int32_t p, size_t n, const bk_batch_resul
     bk_counter_add(&stats->outcomes[K_DEAD], (long long)r->n_undecodable);
     bk_counter_add(&stats->outcomes[K_INVALID], (long long)r->n_invalid);
     bk_counter_add(&stats->outcomes[K_APPLIED], (long long)r->n_applied);
-    if (p >= 0 && p < BK_PSTATS_PARTITIONS) {
+    if (p >= 0 && p < BK_TIER_PARTITIONS_MAX) {
         atomic_store(&stats->next_offset[p], r->next_offset);
     }
 }
@@ -195,7 +195,7 @@ void bk_pstats_failure(bk_pstats *stats)
 
 void bk_pstats_refused(bk_pstats *stats, int32_t p, int refused)
 {
-    if (p >= 0 && p < BK_PSTATS_PARTITIONS) {
+    if (p >= 0 && p < BK_TIER_PARTITIONS_MAX) {
         atomic_store(&stats->refused_seen[p], 1);
         bk_counter_set(&stats->refused[p], refused);
     }
@@ -203,7 +203,7 @@ void bk_pstats_refused(bk_pstats *stats, int32_t p, int refused)
 
 void bk_pstats_stuck(bk_pstats *stats, int32_t p, int stuck)
 {
-    if (p >= 0 && p < BK_PSTATS_PARTITIONS && (stuck || atomic_load(&stats->stuck_seen[p]))) {
+    if (p >= 0 && p < BK_TIER_PARTITIONS_MAX && (stuck || atomic_load(&stats->stuck_seen[p]))) {
         atomic_store(&stats->stuck_seen[p], 1);
         bk_counter_set(&stats->stuck[p], stuck);
     }

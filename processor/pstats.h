@@ -6,12 +6,11 @@
 
 #include "common/batch.h"
 #include "common/cfg.h"
+#include "common/tier.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#define BK_PSTATS_PARTITIONS 16
 
 typedef struct bk_pstats bk_pstats;
 

@@ -2,8 +2,11 @@
  * a partition serialize there and the second sees the first's offset), then the tier row. */
 #include "processor/store.h"
 
+#include "common/booking.h"
 #include "common/clock.h"
 #include "common/db.h"
+#include "common/idset.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/outcome.h"
 #include "processor/refusal.h"
@@ -114,31 +117,24 @@ int bk_store_load_offset(bk_store *store, int32_t partition, int64_t *next_offse
     return rc;
 }
 
-/* Builds the text array literal {id,id,...} of the readable ids at or past the fence. Ids are
- * base64url, so no element needs quoting. */
+/* The text array literal {id,id,...} of the readable ids at or past the fence. */
 static char *ids_literal(const bk_batch_item *items, size_t n, int64_t stored)
 {
-    char *lit = malloc(n * (BK_ID_LEN + 1) + 3);
-    if (lit == NULL) {
-        return NULL;
-    }
-    size_t len = 0;
-    lit[len++] = '{';
-    for (size_t k = 0; k < n; k++) {
+    char *lit = NULL;
+    bk_idset *ids = bk_idset_new(n);
+    for (size_t k = 0; ids != NULL && k < n; k++) {
         if (items[k].booking_id[0] != '\0' && items[k].offset >= stored) {
-            if (len > 1) {
-                lit[len++] = ',';
-            }
-            memcpy(lit + len, items[k].booking_id, BK_ID_LEN);
-            len += BK_ID_LEN;
+            (void)bk_idset_add(ids, items[k].booking_id, k); /* sized for all n: cannot fail */
         }
     }
-    lit[len++] = '}';
-    lit[len] = '\0';
+    if (ids != NULL) {
+        lit = bk_idset_literal(ids);
+    }
+    bk_idset_free(ids);
     return lit;
 }
 
-/* Sets items[k].known for every id that already has a row. */
+/* Sets items[k].known for every id that already has a row (every item of that id). */
 static int mark_known(bk_store *store, size_t n, int64_t stored, bk_err *err)
 {
     char *lit = ids_literal(store->items, n, stored);
@@ -173,16 +169,12 @@ static int has_row(bk_verdict v)
     return v == BK_VERDICT_CONFIRMED || v == BK_VERDICT_REJECTED || v == BK_VERDICT_INVALID;
 }
 
-static int gen_key_str(yajl_gen g, const char *key, const char *value)
+/* The status a row of verdict v stores (has_row(v) holds). */
+static bk_booking_status status_of(bk_verdict v)
 {
-    return yajl_gen_string(g, (const unsigned char *)key, strlen(key)) == yajl_gen_status_ok &&
-           yajl_gen_string(g, (const unsigned char *)value, strlen(value)) == yajl_gen_status_ok;
-}
-
-static int gen_key_int(yajl_gen g, const char *key, long long value)
-{
-    return yajl_gen_string(g, (const unsigned char *)key, strlen(key)) == yajl_gen_status_ok &&
-           yajl_gen_integer(g, value) == yajl_gen_status_ok;
+    return v == BK_VERDICT_CONFIRMED ? BK_BOOKING_CONFIRMED
+           : v == BK_VERDICT_INVALID ? BK_BOOKING_INVALID
+                                     : BK_BOOKING_SOLD_OUT;
 }
 
 /* Inserts the confirmed, rejected and invalid bookings; fails if any already existed (a booking with the
@@ -203,15 +195,16 @@ static int insert_bookings(bk_store *store, int32_t partition, const bk_tier *ti
             continue;
         }
         const bk_msg *m = &msgs[k].msg;
-        int invalid = v == BK_VERDICT_INVALID;
+        bk_booking_status status = status_of(v);
+        const char *reason = bk_booking_reason(status);
         /* An invalid row keeps no customer: the name may be what PostgreSQL refused. */
-        ok = yajl_gen_map_open(g) == yajl_gen_status_ok && gen_key_str(g, "id", m->booking_id) &&
-             (m->quantity == 0 || gen_key_int(g, "qty", m->quantity)) &&
-             (invalid || !m->has_customer || gen_key_str(g, "customer", m->customer)) &&
-             gen_key_str(g, "status", v == BK_VERDICT_CONFIRMED ? "confirmed" : "rejected") &&
-             (v == BK_VERDICT_CONFIRMED || gen_key_str(g, "reason", invalid ? "invalid" : "sold_out")) &&
-             gen_key_int(g, "accepted_ms", created_ms(&msgs[k], decided_ms)) && gen_key_int(g, "off", msgs[k].offset) &&
-             yajl_gen_map_close(g) == yajl_gen_status_ok;
+        ok = yajl_gen_map_open(g) == yajl_gen_status_ok && bk_json_put_str(g, "id", m->booking_id) &&
+             (m->quantity == 0 || bk_json_put_int(g, "qty", m->quantity)) &&
+             (status == BK_BOOKING_INVALID || !m->has_customer || bk_json_put_str(g, "customer", m->customer)) &&
+             bk_json_put_str(g, "status", bk_booking_status_name(status)) &&
+             (reason == NULL || bk_json_put_str(g, "reason", reason)) &&
+             bk_json_put_int(g, "accepted_ms", created_ms(&msgs[k], decided_ms)) &&
+             bk_json_put_int(g, "off", msgs[k].offset) && yajl_gen_map_close(g) == yajl_gen_status_ok;
     }
     ok = ok && yajl_gen_array_close(g) == yajl_gen_status_ok;
 
@@ -319,7 +312,7 @@ static int dead_letter(bk_store *store, int32_t partition, const bk_store_msg *m
     const char *values[] = {store->topic, part, off, payload_hex, error};
     bk_log_warn("event=dead_letter topic=%s partition=%s offset=%s booking=%s ends=%s error=\"%s\"", store->topic, part,
                 off, m->msg.booking_id[0] != '\0' ? m->msg.booking_id : "-",
-                m->verdict == BK_VERDICT_INVALID ? "invalid" : "-", error);
+                m->verdict == BK_VERDICT_INVALID ? bk_booking_reason(BK_BOOKING_INVALID) : "-", error);
     return run(store, "dead_letter", 5, values, err);
 }
 

@@ -3,6 +3,7 @@
  * BK_E_*, never a crash, undefined behaviour or a leak. A payload that decodes must describe a booking
  * the processor can store, and must survive the round trip encode -> decode unchanged: the processor
  * re-encodes a decoded message when PostgreSQL refuses it, to keep it as a dead letter. */
+#include "common/id.h"
 #include "common/msg.h"
 
 #include <stdint.h>
@@ -22,12 +23,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_decoded(const bk_msg *msg)
 {
-    CHECK(strlen(msg->booking_id) == BK_ID_LEN && bk_id_well_formed(msg->booking_id, BK_ID_LEN));
+    CHECK(strlen(msg->booking_id) == BK_BOOKING_ID_LEN && bk_id_well_formed(msg->booking_id, BK_BOOKING_ID_LEN));
     CHECK(msg->tier != NULL && bk_tier_find(msg->tier->code, strlen(msg->tier->code)) == msg->tier);
-    CHECK(msg->quantity >= 1 && msg->quantity <= BK_MSG_QUANTITY_MAX);
+    CHECK(msg->quantity >= 1 && msg->quantity <= BK_BOOKING_QUANTITY_MAX);
     CHECK(msg->accepted_at_ms > 0 && msg->accepted_at_ms <= BK_MSG_ACCEPTED_AT_MAX);
     if (msg->has_customer) {
-        CHECK(strlen(msg->customer) <= BK_REQ_CUSTOMER_BYTES); /* no NUL inside: PostgreSQL text */
+        CHECK(strlen(msg->customer) <= BK_BOOKING_CUSTOMER_BYTES); /* no NUL inside: PostgreSQL text */
     } else {
         CHECK(msg->customer[0] == '\0');
     }

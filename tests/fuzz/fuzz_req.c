@@ -60,16 +60,16 @@ static void check_body(const char *body, size_t len, int max_quantity)
     int rc = bk_req_parse_book(body, len, max_quantity, &book, &err);
     if (rc != BK_OK) {
         check_error(rc, &err);
-        CHECK(rc != BK_E_TOOBIG || len > BK_REQ_BODY_MAX);
+        CHECK(rc != BK_E_TOOBIG || len > BK_BOOKING_BODY_MAX);
         return;
     }
-    CHECK(len <= BK_REQ_BODY_MAX);
+    CHECK(len <= BK_BOOKING_BODY_MAX);
     CHECK(book.tier != NULL && bk_tier_find(book.tier->code, strlen(book.tier->code)) == book.tier);
     CHECK(book.quantity >= 1 && book.quantity <= max_quantity);
     if (book.has_customer) {
-        CHECK(strlen(book.customer) <= BK_REQ_CUSTOMER_BYTES);
+        CHECK(strlen(book.customer) <= BK_BOOKING_CUSTOMER_BYTES);
         long n_chars = chars_of(book.customer);
-        CHECK(n_chars >= 1 && n_chars <= BK_REQ_CUSTOMER_MAX);
+        CHECK(n_chars >= 1 && n_chars <= BK_BOOKING_CUSTOMER_MAX);
     } else {
         CHECK(book.customer[0] == '\0');
     }

@@ -427,11 +427,30 @@ static void test_decide_matches_one_by_one(void **state)
     }
 }
 
+/* The log's name of every verdict. */
+static void test_verdict_names(void **state)
+{
+    (void)state;
+    static const struct {
+        bk_verdict verdict;
+        const char *want;
+    } cases[] = {
+        {BK_VERDICT_UNDECODABLE, "undecodable"}, {BK_VERDICT_PENDING, "pending"},
+        {BK_VERDICT_CONFIRMED, "confirmed"},     {BK_VERDICT_REJECTED, "rejected"},
+        {BK_VERDICT_DUPLICATE, "duplicate"},     {BK_VERDICT_APPLIED, "applied"},
+        {BK_VERDICT_INVALID, "invalid"},
+    };
+    for (size_t k = 0; k < N_ELEMS(cases); k++) {
+        EXPECT_STR(cases[k].want, "name", bk_batch_verdict_name(cases[k].verdict), cases[k].want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decide_table),
         cmocka_unit_test(test_decide_matches_one_by_one),
+        cmocka_unit_test(test_verdict_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -88,7 +88,7 @@ static void test_known_answers(void **state)
         {"idem key a", "a", {0}, "Di2phX3emhbbuDdEvNxNg1V8Gosclqo7"},
     };
     for (size_t k = 0; k < N_ELEMS(cases); k++) {
-        char id[BK_ID_LEN + 1];
+        char id[BK_BOOKING_ID_LEN + 1];
         memset(id, 'x', sizeof(id));
         if (cases[k].idem_key != NULL) {
             assert_int_equal(bk_id_from_idem_key(&key_a, cases[k].idem_key, id, NULL), BK_OK);
@@ -113,15 +113,17 @@ static void test_make_check_round_trip(void **state)
         {"mixed", {0xfb, 0xef, 0xbe, 0x00, 0x10, 0x83, 0x3e, 0xfc, 0x7f, 0x80, 0x01, 0xfe, 0x55, 0xaa, 0x3f, 0xc0}},
     };
     for (size_t k = 0; k < N_ELEMS(cases); k++) {
-        char id_a[BK_ID_LEN + 1];
-        char id_b[BK_ID_LEN + 1];
+        char id_a[BK_BOOKING_ID_LEN + 1];
+        char id_b[BK_BOOKING_ID_LEN + 1];
         assert_int_equal(bk_id_make(&key_a, cases[k].nonce, id_a, NULL), BK_OK);
         assert_int_equal(bk_id_make(&key_b, cases[k].nonce, id_b, NULL), BK_OK);
-        EXPECT_INT(cases[k].name, "strlen", strlen(id_a), BK_ID_LEN);
-        EXPECT_TRUE(cases[k].name, "a well-formed id", bk_id_well_formed(id_a, BK_ID_LEN));
-        EXPECT_INT(cases[k].name, "check with its secret", bk_id_check(&key_a, id_a, BK_ID_LEN), BK_OK);
-        EXPECT_INT(cases[k].name, "check with the other secret", bk_id_check(&key_b, id_a, BK_ID_LEN), BK_E_NOTFOUND);
-        EXPECT_INT(cases[k].name, "check of B's id with A", bk_id_check(&key_a, id_b, BK_ID_LEN), BK_E_NOTFOUND);
+        EXPECT_INT(cases[k].name, "strlen", strlen(id_a), BK_BOOKING_ID_LEN);
+        EXPECT_TRUE(cases[k].name, "a well-formed id", bk_id_well_formed(id_a, BK_BOOKING_ID_LEN));
+        EXPECT_INT(cases[k].name, "check with its secret", bk_id_check(&key_a, id_a, BK_BOOKING_ID_LEN), BK_OK);
+        EXPECT_INT(cases[k].name, "check with the other secret", bk_id_check(&key_b, id_a, BK_BOOKING_ID_LEN),
+                   BK_E_NOTFOUND);
+        EXPECT_INT(cases[k].name, "check of B's id with A", bk_id_check(&key_a, id_b, BK_BOOKING_ID_LEN),
+                   BK_E_NOTFOUND);
         EXPECT_TRUE(cases[k].name, "ids that differ per secret", strcmp(id_a, id_b) != 0);
         /* The nonce is the id's first 16 bytes: same nonce, same first 21 characters. */
         EXPECT_TRUE(cases[k].name, "the nonce in the clear", memcmp(id_a, id_b, 21) == 0);
@@ -136,14 +138,15 @@ static int compare_ids(const void *a, const void *b)
 static void test_random(void **state)
 {
     (void)state;
-    static char ids[N_RANDOM][BK_ID_LEN + 1];
+    static char ids[N_RANDOM][BK_BOOKING_ID_LEN + 1];
     for (size_t k = 0; k < N_RANDOM; k++) {
         bk_err err;
         bk_err_clear(&err);
         EXPECT_RC("random", bk_id_random(&key_a, ids[k], &err), BK_OK, &err);
-        EXPECT_INT(ids[k], "strlen", strlen(ids[k]), BK_ID_LEN);
-        EXPECT_INT(ids[k], "check", bk_id_check(&key_a, ids[k], BK_ID_LEN), BK_OK);
-        EXPECT_INT(ids[k], "check with the other secret", bk_id_check(&key_b, ids[k], BK_ID_LEN), BK_E_NOTFOUND);
+        EXPECT_INT(ids[k], "strlen", strlen(ids[k]), BK_BOOKING_ID_LEN);
+        EXPECT_INT(ids[k], "check", bk_id_check(&key_a, ids[k], BK_BOOKING_ID_LEN), BK_OK);
+        EXPECT_INT(ids[k], "check with the other secret", bk_id_check(&key_b, ids[k], BK_BOOKING_ID_LEN),
+                   BK_E_NOTFOUND);
     }
     qsort(ids, N_RANDOM, sizeof(ids[0]), compare_ids);
     for (size_t k = 1; k < N_RANDOM; k++) {
@@ -157,17 +160,18 @@ static void test_from_idem_key(void **state)
 {
     (void)state;
     static const char *const keys[] = {"a", "A", "b", "a-", "a_", "order-42", "order-43", KEY64};
-    char ids[N_ELEMS(keys)][BK_ID_LEN + 1];
+    char ids[N_ELEMS(keys)][BK_BOOKING_ID_LEN + 1];
     for (size_t k = 0; k < N_ELEMS(keys); k++) {
-        char again[BK_ID_LEN + 1];
-        char other_secret[BK_ID_LEN + 1];
+        char again[BK_BOOKING_ID_LEN + 1];
+        char other_secret[BK_BOOKING_ID_LEN + 1];
         assert_int_equal(bk_id_from_idem_key(&key_a, keys[k], ids[k], NULL), BK_OK);
         assert_int_equal(bk_id_from_idem_key(&key_a, keys[k], again, NULL), BK_OK);
         assert_int_equal(bk_id_from_idem_key(&key_b, keys[k], other_secret, NULL), BK_OK);
         EXPECT_STR(keys[k], "the same id again", again, ids[k]);
-        EXPECT_INT(keys[k], "check", bk_id_check(&key_a, ids[k], BK_ID_LEN), BK_OK);
+        EXPECT_INT(keys[k], "check", bk_id_check(&key_a, ids[k], BK_BOOKING_ID_LEN), BK_OK);
         EXPECT_TRUE(keys[k], "another id under another secret", strcmp(other_secret, ids[k]) != 0);
-        EXPECT_INT(keys[k], "check under the other secret", bk_id_check(&key_b, ids[k], BK_ID_LEN), BK_E_NOTFOUND);
+        EXPECT_INT(keys[k], "check under the other secret", bk_id_check(&key_b, ids[k], BK_BOOKING_ID_LEN),
+                   BK_E_NOTFOUND);
         for (size_t j = 0; j < k; j++) {
             EXPECT_TRUE(keys[k], "an id different from every other key's", strcmp(ids[j], ids[k]) != 0);
         }
@@ -219,8 +223,8 @@ static void test_single_character_changes(void **state)
     static const char invalid[] = "+/=. ~\t\n*";
     static const char *const originals[] = {"AAAAAAAAAAAAAAAAAAAAAEjD9JRAhqIq", "X9s5Hjhn7gdRw5SN-MniSUntm9Qh3dpW"};
     for (size_t o = 0; o < N_ELEMS(originals); o++) {
-        for (size_t pos = 0; pos < BK_ID_LEN; pos++) {
-            char id[BK_ID_LEN + 1];
+        for (size_t pos = 0; pos < BK_BOOKING_ID_LEN; pos++) {
+            char id[BK_BOOKING_ID_LEN + 1];
             char name[64];
             for (const char *c = ID_ALPHABET; *c != '\0'; c++) {
                 memcpy(id, originals[o], sizeof(id));
@@ -229,13 +233,13 @@ static void test_single_character_changes(void **state)
                 }
                 id[pos] = *c;
                 snprintf(name, sizeof(name), "%s", id);
-                EXPECT_INT(name, "check", bk_id_check(&key_a, id, BK_ID_LEN), BK_E_NOTFOUND);
+                EXPECT_INT(name, "check", bk_id_check(&key_a, id, BK_BOOKING_ID_LEN), BK_E_NOTFOUND);
             }
             for (const char *c = invalid; *c != '\0'; c++) {
                 memcpy(id, originals[o], sizeof(id));
                 id[pos] = *c;
                 snprintf(name, sizeof(name), "position %zu set to 0x%02x", pos, (unsigned)*c);
-                EXPECT_INT(name, "check", bk_id_check(&key_a, id, BK_ID_LEN), BK_E_INVAL);
+                EXPECT_INT(name, "check", bk_id_check(&key_a, id, BK_BOOKING_ID_LEN), BK_E_INVAL);
             }
         }
     }
@@ -277,13 +281,13 @@ static void test_allocation_failure_accepts_nothing(void **state)
     };
     for (size_t k = 0; k < N_ELEMS(ids); k++) {
         fail_allocations = 1;
-        int rc = bk_id_check(&key_a, ids[k], BK_ID_LEN);
+        int rc = bk_id_check(&key_a, ids[k], BK_BOOKING_ID_LEN);
         fail_allocations = 0;
         EXPECT_TRUE(ids[k], "check refuses while allocations fail", rc != BK_OK);
     }
     /* Nothing is made either: an error, and no id in out. */
     static const uint8_t nonce[BK_ID_NONCE_LEN] = {0};
-    char id[BK_ID_LEN + 1];
+    char id[BK_BOOKING_ID_LEN + 1];
     char digest[BK_ID_DIGEST_LEN + 1];
     int rc_make, rc_idem, rc_random, rc_digest;
     fail_allocations = 1;
@@ -302,7 +306,7 @@ static void test_allocation_failure_accepts_nothing(void **state)
     EXPECT_INT("digest", "rc", rc_digest, BK_E_NOMEM);
     EXPECT_INT("every maker", "an id or digest written", made, 0);
     EXPECT_INT("a valid id", "check once allocations work again",
-               bk_id_check(&key_a, "AAAAAAAAAAAAAAAAAAAAAEjD9JRAhqIq", BK_ID_LEN), BK_OK);
+               bk_id_check(&key_a, "AAAAAAAAAAAAAAAAAAAAAEjD9JRAhqIq", BK_BOOKING_ID_LEN), BK_OK);
 }
 
 /* Known answer: hmac.new(SECRET_A, b"digest\0" + data, sha256).hexdigest()[:32]. Equal data, equal

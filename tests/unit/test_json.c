@@ -1,8 +1,11 @@
-/* Unit tests of common/json: the strict flat-object parser behind request and message decoding.
- * Each row parses a body with two known fields, "a" and "b", and states what each must hold. */
+/* Unit tests of common/json: the strict flat-object parser behind request and message decoding,
+ * and the key/value emitters every JSON writer shares. Each parser row parses a body with two known
+ * fields, "a" and "b", and states what each must hold. */
 #include "unit.h"
 
 #include "common/json.h"
+
+#include <stdio.h>
 
 typedef struct json_case {
     const char *name;
@@ -229,12 +232,61 @@ static void test_type_name(void **state)
     }
 }
 
+/* Each row emits one pair into an open map; the object's text is what yajl makes of it. */
+static void test_put(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        const char *key;
+        const char *str; /* NULL: emit the integer */
+        long long i;
+        const char *want;
+    } cases[] = {
+        {"string", "status", "confirmed", 0, "{\"status\":\"confirmed\"}"},
+        {"empty string", "customer", "", 0, "{\"customer\":\"\"}"},
+        {"escaped string", "customer", "Zo\xc3\xab \"x\" \\\n", 0, "{\"customer\":\"Zo\xc3\xab \\\"x\\\" \\\\\\n\"}"},
+        {"integer", "quantity", NULL, 2, "{\"quantity\":2}"},
+        {"negative integer", "n", NULL, -7, "{\"n\":-7}"},
+        {"epoch milliseconds", "accepted_at", NULL, 253402300799999LL, "{\"accepted_at\":253402300799999}"},
+    };
+    for (size_t k = 0; k < N_ELEMS(cases); k++) {
+        yajl_gen g = yajl_gen_alloc(NULL);
+        assert_non_null(g);
+        EXPECT_INT(cases[k].name, "map open", yajl_gen_map_open(g), yajl_gen_status_ok);
+        int ok = cases[k].str != NULL ? bk_json_put_str(g, cases[k].key, cases[k].str)
+                                      : bk_json_put_int(g, cases[k].key, cases[k].i);
+        EXPECT_INT(cases[k].name, "put", ok, 1);
+        EXPECT_INT(cases[k].name, "map close", yajl_gen_map_close(g), yajl_gen_status_ok);
+        const unsigned char *buf = NULL;
+        size_t len = 0;
+        EXPECT_INT(cases[k].name, "get_buf", yajl_gen_get_buf(g, &buf, &len), yajl_gen_status_ok);
+        char text[256];
+        snprintf(text, sizeof(text), "%.*s", (int)len, (const char *)buf);
+        EXPECT_STR(cases[k].name, "text", text, cases[k].want);
+        yajl_gen_free(g);
+    }
+}
+
+/* A generator that has completed its one value refuses more: the emitters say so. */
+static void test_put_refused(void **state)
+{
+    (void)state;
+    yajl_gen g = yajl_gen_alloc(NULL);
+    assert_non_null(g);
+    assert_int_equal(yajl_gen_map_open(g), yajl_gen_status_ok);
+    assert_int_equal(yajl_gen_map_close(g), yajl_gen_status_ok);
+    assert_int_equal(bk_json_put_str(g, "a", "b"), 0);
+    assert_int_equal(bk_json_put_int(g, "a", 1), 0);
+    yajl_gen_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_object),
-        cmocka_unit_test(test_parse_object_no_fields),
-        cmocka_unit_test(test_type_name),
+        cmocka_unit_test(test_parse_object), cmocka_unit_test(test_parse_object_no_fields),
+        cmocka_unit_test(test_type_name),    cmocka_unit_test(test_put),
+        cmocka_unit_test(test_put_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,7 +45,7 @@ static const round_trip_case round_trip_cases[] = {
     {"customer of 128 emoji (512 bytes)", ID_B, "GA", 10, {.rep = "\xf0\x9f\x98\x80", .n_rep = 128}, 1763827200123},
     {"customer of 128 quotes (escaped to 256 bytes)", ID_B, "GA", 10, {.rep = "\"", .n_rep = 128}, 1763827200123},
     {"customer of 128 backslashes", ID_B, "GA", 10, {.rep = "\\", .n_rep = 128}, 1763827200123},
-    {"quantity 1000 (decode cap)", ID_C, "GA", BK_MSG_QUANTITY_MAX, {0}, 1763827200123},
+    {"quantity 1000 (decode cap)", ID_C, "GA", BK_BOOKING_QUANTITY_MAX, {0}, 1763827200123},
     {"accepted_at in year 9999", ID_C, "VIP", 1, {0}, 253402300799999},
 };
 
@@ -59,7 +59,7 @@ static void fill_msg(const round_trip_case *c, bk_msg *msg)
     msg->accepted_at_ms = c->accepted_at_ms;
     if (c->customer.head != NULL || c->customer.rep != NULL) {
         char *customer = unit_text_cstr(&c->customer);
-        assert_true(strlen(customer) <= BK_REQ_CUSTOMER_BYTES);
+        assert_true(strlen(customer) <= BK_BOOKING_CUSTOMER_BYTES);
         memcpy(msg->customer, customer, strlen(customer) + 1);
         msg->has_customer = 1;
         free(customer);

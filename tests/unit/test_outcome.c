@@ -43,7 +43,7 @@ static const round_trip_case round_trip_cases[] = {
     {"customer with unicode", ID_A, 1, "VIP", 1, {.head = "Zo\xc3\xab \xf0\x9f\x98\x80"}, 1, 2, 0},
     {"customer of 128 emoji (512 bytes)", ID_B, 1, "GA", 10, {.rep = "\xf0\x9f\x98\x80", .n_rep = 128}, 1, 2, 0},
     {"customer of 512 newlines (the longest line)", ID_B, 1, "GA", 10, {.rep = "\n", .n_rep = 512}, 1, 2, 0},
-    {"quantity 1000 and year 9999", ID_A, 0, "GA", BK_MSG_QUANTITY_MAX, {0}, 253402300799999, 253402300799999, 0},
+    {"quantity 1000 and year 9999", ID_A, 0, "GA", BK_BOOKING_QUANTITY_MAX, {0}, 253402300799999, 253402300799999, 0},
     {"invalid with its quantity", ID_B, 0, "GA", 3, {0}, 1763827200124, 1763827200125, 1},
     {"invalid, quantity unreadable", ID_A, 0, "VIP", 0, {0}, 1, 2, 1},
 };
@@ -61,7 +61,7 @@ static void fill(const round_trip_case *c, bk_outcome *o)
     o->decided_ms = c->decided_ms;
     if (c->customer.head != NULL || c->customer.rep != NULL) {
         char *customer = unit_text_cstr(&c->customer);
-        assert_true(strlen(customer) <= BK_REQ_CUSTOMER_BYTES);
+        assert_true(strlen(customer) <= BK_BOOKING_CUSTOMER_BYTES);
         memcpy(o->customer, customer, strlen(customer) + 1);
         o->has_customer = 1;
         free(customer);
@@ -179,7 +179,7 @@ static void test_append_payloads(void **state)
             o.has_customer = 1;
         }
         for (size_t i = 0; i < cases[k].n_outcomes; i++) {
-            o.quantity = (int32_t)(i % BK_MSG_QUANTITY_MAX + 1);
+            o.quantity = (int32_t)(i % BK_BOOKING_QUANTITY_MAX + 1);
             EXPECT_RC(cases[k].name, bk_outcome_append(&o, buf, cap, &len, &in_payload, &err), BK_OK, &err);
         }
         buf[len] = '\0';
@@ -195,7 +195,8 @@ static void test_append_payloads(void **state)
                 assert_non_null(nl);
                 bk_outcome back;
                 EXPECT_RC(cases[k].name, bk_outcome_parse(line, (size_t)(nl - line), &back, &err), BK_OK, &err);
-                EXPECT_INT(cases[k].name, "outcomes in order", back.quantity, (int)(n_lines % BK_MSG_QUANTITY_MAX + 1));
+                EXPECT_INT(cases[k].name, "outcomes in order", back.quantity,
+                           (int)(n_lines % BK_BOOKING_QUANTITY_MAX + 1));
                 if (line == payload && prev_payload > 0) {
                     EXPECT_TRUE(cases[k].name, "the previous payload could not take this line",
                                 prev_payload + (size_t)(nl - line) + 1 > BK_OUTCOME_PAYLOAD_MAX);
