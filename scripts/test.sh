@@ -134,7 +134,7 @@ test_finish() {
 
 test_format() {
     local files=()
-    mapfile -t files < <(cd "$BK_REPO" && find common ingress processor tests -type f \
+    mapfile -t files < <(cd "$BK_REPO" && find common ingress processor tests tools -type f \
         \( -name '*.c' -o -name '*.h' \) 2>/dev/null | LC_ALL=C sort)
     ((${#files[@]})) || skip "no C sources yet"
     [[ -f $BK_REPO/.clang-format ]] || warn "no .clang-format: clang-format uses its LLVM defaults"

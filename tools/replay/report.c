@@ -3,9 +3,9 @@
  * requests answered 202; send lag = how late a POST started against its due time. "Sustained"
  * outcomes per second counts outcomes seen while requests were still being sent, so the drain at
  * the end of a run (no new load) does not flatter or hurt the figure. */
-#include "tests/replay/report.h"
+#include "tools/replay/report.h"
 
-#include "tests/replay/stats.h"
+#include "tools/replay/stats.h"
 
 #include <curl/curl.h>
 #include <errno.h>

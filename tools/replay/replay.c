@@ -1,13 +1,13 @@
 /* bk-replay: replays a JSON-lines booking trace against a running ingress and checks the
  * invariants against PostgreSQL. main reads the options, optionally resets the tiers, runs the
  * engine, reads the database, verifies and reports. Exit status: 0 every invariant held, 1 a breach
- * (or the run was cut short), 2 bad usage or a setup failure. See tests/replay/README.md. */
+ * (or the run was cut short), 2 bad usage or a setup failure. See tools/replay/README.md. */
 #include "common/err.h"
-#include "tests/replay/engine.h"
-#include "tests/replay/pgstate.h"
-#include "tests/replay/report.h"
-#include "tests/replay/trace.h"
-#include "tests/replay/verify.h"
+#include "tools/replay/engine.h"
+#include "tools/replay/pgstate.h"
+#include "tools/replay/report.h"
+#include "tools/replay/trace.h"
+#include "tools/replay/verify.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -55,7 +55,7 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: bk-replay --trace FILE [options]\n"
                  "\n"
-                 "  --trace FILE          JSON-lines trace (\"-\" for stdin); see tests/replay/README.md\n"
+                 "  --trace FILE          JSON-lines trace (\"-\" for stdin); see tools/replay/README.md\n"
                  "  --url URL             ingress base URL (default http://127.0.0.1:$BK_HTTP_PORT, else :8080)\n"
                  "  --connections N       keep-alive connections = requests in flight (default 64)\n"
                  "  --asap                ignore the trace's offsets: send whenever a connection is free\n"

@@ -2,7 +2,7 @@
  * printf), every PGresult cleared. Reading is done once, after the run, so a plain PQexecParams
  * that holds the whole result is simplest; a million rows is about 100 MB, which is acceptable
  * for a test tool. */
-#include "tests/replay/pgstate.h"
+#include "tools/replay/pgstate.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>

@@ -10,7 +10,7 @@
  * slots go to outcome polls first, then to POSTs that are due: a booking is followed to its end
  * before a new one starts, as a user with one browser tab would (closed loop). When the server
  * cannot keep up, POSTs start late; that lag is recorded and reported, never hidden. */
-#include "tests/replay/engine.h"
+#include "tools/replay/engine.h"
 
 #include <curl/curl.h>
 #include <stdio.h>

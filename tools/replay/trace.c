@@ -1,7 +1,7 @@
 /* Trace parsing and loading. Each line is parsed with yajl's tree API and checked strictly (unknown
  * fields are refused, so a typo like "qty" fails loudly instead of replaying something else), then
  * the request body is rendered with yajl_gen so customer names are escaped exactly once, here. */
-#include "tests/replay/trace.h"
+#include "tools/replay/trace.h"
 
 #include "common/tier.h"
 
