@@ -696,7 +696,7 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 {
     (void)addrlen;
     bk_http *http = cls;
-    return bk_limits_accept(http->limits, addr) ? MHD_YES : MHD_NO;
+    return bk_limits_allow(http->limits, addr) ? MHD_YES : MHD_NO;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
