@@ -745,7 +745,8 @@ bk_http *bk_http_new(const bk_cfg *cfg, const bk_id_key *key, bk_err *err)
         goto fail;
     }
     http->limits = bk_limits_new(cfg, err);
-    if (http->limits == NULL || (http->claims = bk_claims_new(cfg->pg_dsn, err)) == NULL) {
+    http->claims = http->limits == NULL ? NULL : bk_claims_new(cfg->pg_dsn, err);
+    if (http->claims == NULL) {
         goto fail;
     }
     char origins[sizeof(cfg->cors_origins)];
@@ -754,9 +755,10 @@ bk_http *bk_http_new(const bk_cfg *cfg, const bk_id_key *key, bk_err *err)
     for (char *o = strtok_r(origins, ", ", &save); o != NULL && http->n_cors < 8; o = strtok_r(NULL, ", ", &save)) {
         snprintf(http->cors[http->n_cors++], sizeof(http->cors[0]), "%s", o);
     }
-    if ((http->pub = bk_pub_new(cfg, on_published, err)) == NULL ||
-        (http->watch = bk_watch_new(cfg->pg_dsn, http->recent, on_watched, err)) == NULL ||
-        (http->health = bk_health_new(cfg->pg_dsn, http->pub, err)) == NULL) {
+    http->pub = bk_pub_new(cfg, on_published, err);
+    http->watch = http->pub == NULL ? NULL : bk_watch_new(cfg->pg_dsn, http->recent, on_watched, err);
+    http->health = http->watch == NULL ? NULL : bk_health_new(cfg->pg_dsn, http->pub, err);
+    if (http->health == NULL) {
         goto fail;
     }
 
@@ -818,10 +820,10 @@ void bk_http_free(bk_http *http)
     bk_watch_free(http->watch);
     if (http->daemon != NULL) {
         int64_t until = bk_clock_mono_ms() + DRAIN_MS;
-        const union MHD_DaemonInfo *info;
-        while ((info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS)) != NULL &&
-               info->num_connections > 0 && bk_clock_mono_ms() < until) {
+        const union MHD_DaemonInfo *info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        while (info != NULL && info->num_connections > 0 && bk_clock_mono_ms() < until) {
             nanosleep(&(struct timespec){.tv_nsec = 20 * 1000000L}, NULL);
+            info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
         }
         MHD_stop_daemon(http->daemon);
     }

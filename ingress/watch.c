@@ -269,10 +269,11 @@ static void take_notifies(bk_watch *watch)
         return;
     }
     decided d = {0};
-    PGnotify *note;
-    while ((note = PQnotifies(conn)) != NULL) {
+    PGnotify *note = PQnotifies(conn);
+    while (note != NULL) {
         take_announcement(watch, note->extra, &d);
         PQfreemem(note);
+        note = PQnotifies(conn);
     }
     if (d.n > 0) {
         hand_back_decided(watch, &d);
@@ -330,8 +331,11 @@ bk_watch *bk_watch_new(const char *dsn, bk_recent *recent, bk_watch_done_fn done
         bk_watch_free(watch);
         return NULL;
     }
-    if (pthread_create(&watch->thread, NULL, run, watch) != 0) {
-        bk_err_set(err, BK_E_IO, "pthread_create for the watch thread failed");
+    int rc = pthread_create(&watch->thread, NULL, run, watch);
+    if (rc != 0) {
+        char msg[128];
+        strerror_r(rc, msg, sizeof(msg));
+        bk_err_set(err, BK_E_IO, "pthread_create for the watch thread failed: %s", msg);
         bk_watch_free(watch);
         return NULL;
     }

@@ -45,7 +45,8 @@ int bk_lookup_tiers(bk_db *db, bk_tier_state states[BK_TIER_COUNT], bk_err *err)
         sem_t done;
         pthread_t thread;
         sem_init(&done, 0, 0);
-        assert_int_equal(pthread_create(&thread, NULL, nested_get, &done), 0);
+        int rc = pthread_create(&thread, NULL, nested_get, &done);
+        assert_int_equal(rc, 0);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += 30;
