@@ -331,6 +331,9 @@ bk_watch *bk_watch_new(const char *dsn, bk_recent *recent, bk_watch_done_fn done
         bk_watch_free(watch);
         return NULL;
     }
+    /* The watch's own connection runs one query, the "= ANY(ids)" recheck of its waiters: no
+     * sequential scans there (common/db.h). The HTTP threads' reads keep the planner's defaults. */
+    bk_db_forbid_seqscan(watch->db);
     int rc = pthread_create(&watch->thread, NULL, run, watch);
     if (rc != 0) {
         char msg[128];
