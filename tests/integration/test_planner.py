@@ -2,9 +2,9 @@
 even while the planner believes the table small: sequential scans are turned off inside the batch's
 own transaction (processor/store.c), not on every connection (common/db.h, bk_db_forbid_seqscan)."""
 
-import time
+import urllib.parse
 
-from helpers import SEATS, TIER_CODES, wait_until
+from helpers import SEATS, TIER_CODES, client_ports, wait_until
 
 N_BOOKINGS = 40
 
@@ -14,7 +14,7 @@ def bookings_stats(db):
     return db.one("SELECT seq_scan, idx_scan, n_tup_ins FROM pg_stat_user_tables WHERE relname = 'bookings'")
 
 
-def test_batch_dedupe_never_scans_bookings_sequentially(stack, api, db, reset_tier):
+def test_batch_dedupe_never_scans_bookings_sequentially(cfg, stack, api, db, reset_tier):
     for tier in TIER_CODES:
         reset_tier(tier, SEATS[tier])
     # Statistics of a near-empty table: the situation of an on-sale's first minutes, before autovacuum
@@ -22,20 +22,20 @@ def test_batch_dedupe_never_scans_bookings_sequentially(stack, api, db, reset_ti
     db.conn.execute("ANALYZE bookings")
 
     # Every backend reports its scans to the statistics system in its own time (up to seconds later);
-    # one that exits reports at once. Restart both services and wait until their old backends are gone,
-    # so no scan made before this point is counted after the baseline.
-    since = time.time()
+    # one that exits reports at once. Restart both services and wait until their old database sessions
+    # are gone, so no scan made before this point is counted after the baseline.
+    port = urllib.parse.urlparse(cfg["BK_PG_DSN"]).port
+    old_ports = set()
+    for service in (stack.ingress, stack.processor):
+        old_ports |= client_ports(service.proc.pid, port)
     stack.restart_ingress()
     stack.restart_processor()
-    mine = db.one("SELECT pg_backend_pid()")[0]
 
-    def old_backends_gone():
-        (n,) = db.one("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                      "AND backend_type = 'client backend' AND pid <> %s "
-                      "AND backend_start < to_timestamp(%s)", (mine, since))
+    def old_sessions_gone():
+        (n,) = db.one("SELECT count(*) FROM pg_stat_activity WHERE client_port = ANY(%s)", (list(old_ports),))
         return n == 0
 
-    wait_until(old_backends_gone, 30, "the old services' database sessions to end")
+    wait_until(old_sessions_gone, 30, "the old services' database sessions to end")
     db.one("SELECT pg_stat_force_next_flush()")
     db.one("SELECT 1")  # this session's own scans (the reset's DELETEs) are reported now
     seq_before, idx_before, ins_before = bookings_stats(db)
