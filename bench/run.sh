@@ -234,7 +234,7 @@ start_services() {
 replay_warm_up() {
     local trace=$raw/steady.jsonl max_rate=${BK_BENCH_MAX_RATE:-20000}
     # Enough requests for the fastest run we expect (BK_BENCH_MAX_RATE per second); the rest stay unsent.
-    "$BK_REPO/tests/replay/gen" --profile steady --count $((max_rate * duration)) --rate "$max_rate" \
+    "$BK_REPO/tools/replay/gen" --profile steady --count $((max_rate * duration)) --rate "$max_rate" \
         --mix VIP=1,FRONT_ROW=1,GA=1 --key-pct 0 --retry-pct 0 --malformed-pct 0 --customer-pct 0 --seed 1 \
         --out "$trace"
     # Warm-up: connections, the broker, the processor's partitions, PostgreSQL's caches.

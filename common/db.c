@@ -16,7 +16,8 @@ struct bk_db {
     const bk_db_stmt *stmts;
     int n_stmts;
     int statement_timeout_ms;
-    PGconn *conn; /* NULL when not connected; non-blocking */
+    int seqscan_off; /* bk_db_forbid_seqscan: enable_seqscan=off on every connection of this handle */
+    PGconn *conn;    /* NULL when not connected; non-blocking */
     unsigned generation;
     int timed_out;
     char sqlstate[6];
@@ -49,6 +50,11 @@ bk_db *bk_db_new(const char *dsn, const bk_db_stmt *stmts, int n_stmts)
 void bk_db_set_timeout(bk_db *db, int statement_timeout_ms)
 {
     db->statement_timeout_ms = statement_timeout_ms;
+}
+
+void bk_db_forbid_seqscan(bk_db *db)
+{
+    db->seqscan_off = 1;
 }
 
 static void disconnect(bk_db *db)
@@ -213,17 +219,15 @@ int bk_db_connect(bk_db *db, bk_err *err)
      * for every session) is dropped after 10 s of zero window. A statement that runs too long is
      * canceled by the server (statement_timeout). A process frozen inside a transaction (a
      * SIGSTOPped zombie processor) loses it after 5 s instead of holding its row locks, and so the
-     * whole pipeline, for as long as it is frozen. Every statement of ours reads by key. At an
-     * on-sale the bookings table grows by tens of thousands of rows between two ANALYZEs; the
-     * planner, still believing it tiny, would scan it for every "= ANY(ids)" lookup (measured:
-     * half the machine's CPU). No sequential scans, then. */
+     * whole pipeline, for as long as it is frozen. The planner keeps its defaults (see
+     * bk_db_forbid_seqscan for the one handle that turns sequential scans off). */
     char connect_timeout[16], options[320];
     snprintf(connect_timeout, sizeof(connect_timeout), "%d", BK_DB_CONNECT_TIMEOUT_S);
     snprintf(options, sizeof(options),
-             "-c idle_in_transaction_session_timeout=5s -c enable_seqscan=off -c statement_timeout=%dms "
+             "-c idle_in_transaction_session_timeout=5s -c statement_timeout=%dms "
              "-c tcp_user_timeout=10000 -c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 "
-             "-c tcp_keepalives_count=3",
-             db->statement_timeout_ms);
+             "-c tcp_keepalives_count=3%s",
+             db->statement_timeout_ms, db->seqscan_off ? " -c enable_seqscan=off" : "");
     const char *const keys[] = {"connect_timeout",
                                 "keepalives",
                                 "keepalives_idle",

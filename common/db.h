@@ -36,6 +36,14 @@ bk_db *bk_db_new(const char *dsn, const bk_db_stmt *stmts, int n_stmts);
  * from the next connection on, so call it before the first bk_db_connect. */
 void bk_db_set_timeout(bk_db *db, int statement_timeout_ms);
 
+/* Turns sequential scans off (enable_seqscan=off) on every connection of this handle, from the
+ * next one on: for a handle whose every statement reads by key with "= ANY(ids)". At an on-sale
+ * the bookings table grows by tens of thousands of rows between two ANALYZEs, and the planner,
+ * still believing it tiny, would scan it for each such lookup (measured: half the machine's CPU).
+ * Only where needed: any other query keeps the planner's defaults. A transaction that needs it
+ * for a statement uses SET LOCAL enable_seqscan = off instead. */
+void bk_db_forbid_seqscan(bk_db *db);
+
 /* Frees the handle and closes its connection (NULL-safe). */
 void bk_db_free(bk_db *db);
 

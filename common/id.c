@@ -95,7 +95,9 @@ int bk_id_random(const bk_id_key *key, char *out, bk_err *err)
 {
     uint8_t nonce[BK_ID_NONCE_LEN];
     if (getrandom(nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce)) {
-        return bk_err_set(err, BK_E_IO, "getrandom failed: errno=%d", errno);
+        char msg[128];
+        strerror_r(errno, msg, sizeof(msg));
+        return bk_err_set(err, BK_E_IO, "getrandom failed: %s", msg);
     }
     return bk_id_make(key, nonce, out, err);
 }

@@ -32,7 +32,10 @@ static void free_db(void *db)
 bk_claims *bk_claims_new(const char *dsn, bk_err *err)
 {
     bk_claims *claims = calloc(1, sizeof(*claims));
-    if (claims == NULL || (claims->dsn = strdup(dsn)) == NULL) {
+    if (claims != NULL) {
+        claims->dsn = strdup(dsn);
+    }
+    if (claims == NULL || claims->dsn == NULL) {
         free(claims);
         bk_err_set(err, BK_E_NOMEM, "calloc bk_claims");
         return NULL;

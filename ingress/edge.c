@@ -88,8 +88,13 @@ void bk_edge_answer(struct MHD_Connection *conn, unsigned status)
     }
     /* Nothing was sent on this request yet, so the socket's send buffer has room for these few
      * hundred bytes; a socket that cannot take them is closed unanswered, as libmicrohttpd would. */
-    if (send(info->connect_fd, reply, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT) != len) {
-        bk_log_warn("event=refusal_unsent status=%u errno=%d", status, errno);
+    ssize_t sent = send(info->connect_fd, reply, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent != len) {
+        char msg[128] = "short write";
+        if (sent < 0) {
+            strerror_r(errno, msg, sizeof(msg));
+        }
+        bk_log_warn("event=refusal_unsent status=%u msg=\"%s\"", status, msg);
     }
     shutdown(info->connect_fd, SHUT_WR);
 }

@@ -105,8 +105,11 @@ bk_health *bk_health_new(const char *dsn, bk_pub *pub, bk_err *err)
     /* Nothing is known before the first probe: one failure then suffices. */
     health->kafka_failures = health->db_failures = FAILURES_DOWN - 1;
     probe(health);
-    if (pthread_create(&health->thread, NULL, run, health) != 0) {
-        bk_err_set(err, BK_E_IO, "pthread_create for the health thread failed");
+    int rc = pthread_create(&health->thread, NULL, run, health);
+    if (rc != 0) {
+        char msg[128];
+        strerror_r(rc, msg, sizeof(msg));
+        bk_err_set(err, BK_E_IO, "pthread_create for the health thread failed: %s", msg);
         bk_health_free(health);
         return NULL;
     }

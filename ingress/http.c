@@ -685,7 +685,7 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 {
     (void)addrlen;
     bk_http *http = cls;
-    return bk_limits_accept(http->limits, addr) ? MHD_YES : MHD_NO;
+    return bk_limits_allow(http->limits, addr) ? MHD_YES : MHD_NO;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -798,10 +798,10 @@ void bk_http_free(bk_http *http)
     bk_http_close(http);
     if (http->daemon != NULL) {
         int64_t until = bk_clock_mono_ms() + DRAIN_MS;
-        const union MHD_DaemonInfo *info;
-        while ((info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS)) != NULL &&
-               info->num_connections > 0 && bk_clock_mono_ms() < until) {
+        const union MHD_DaemonInfo *info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        while (info != NULL && info->num_connections > 0 && bk_clock_mono_ms() < until) {
             nanosleep(&(struct timespec){.tv_nsec = 20 * 1000000L}, NULL);
+            info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
         }
         MHD_stop_daemon(http->daemon);
     }

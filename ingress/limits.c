@@ -188,8 +188,11 @@ bk_limits *bk_limits_new(const bk_cfg *cfg, bk_err *err)
         parse_nets(&limits->metrics, "BK_METRICS_ALLOW", cfg->metrics_allow, err) != BK_OK) {
         goto fail;
     }
-    if (pthread_create(&limits->thread, NULL, sweep, limits) != 0) {
-        bk_err_set(err, BK_E_IO, "pthread_create for the request deadline thread failed");
+    int rc = pthread_create(&limits->thread, NULL, sweep, limits);
+    if (rc != 0) {
+        char msg[128];
+        strerror_r(rc, msg, sizeof(msg));
+        bk_err_set(err, BK_E_IO, "pthread_create for the request deadline thread failed: %s", msg);
         goto fail;
     }
     limits->thread_started = 1;
@@ -219,15 +222,15 @@ void bk_limits_free(bk_limits *limits)
     free(limits);
 }
 
-int bk_limits_accept(bk_limits *limits, const struct sockaddr *peer)
+bool bk_limits_allow(bk_limits *limits, const struct sockaddr *peer)
 {
     uint32_t a = peer_addr(peer);
     if (limits->cfg->conns_per_client == 0 || in_nets(&limits->proxies, a)) {
-        return 1;
+        return true;
     }
     pthread_mutex_lock(&limits->lock);
     entry *c = slot(limits, a, bk_clock_mono_ms());
-    int ok = c->n_conns < limits->cfg->conns_per_client;
+    bool ok = c->n_conns < limits->cfg->conns_per_client;
     int shared = c == &limits->overflow;
     pthread_mutex_unlock(&limits->lock);
     if (!ok) {

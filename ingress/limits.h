@@ -15,6 +15,7 @@
 #include "common/cfg.h"
 #include "common/err.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -27,9 +28,10 @@ typedef struct bk_limits_conn bk_limits_conn;
 bk_limits *bk_limits_new(const bk_cfg *cfg, bk_err *err);
 void bk_limits_free(bk_limits *limits);
 
-/* Accept policy: 1 to accept a connection from peer, 0 when the client is at its cap. A
- * configured proxy carries many clients: its connections are not capped per client. */
-int bk_limits_accept(bk_limits *limits, const struct sockaddr *peer);
+/* Accept policy: whether a new connection from peer is allowed (false: the client is at its cap,
+ * logged here). A predicate, not a status: a refusal is a decision, not a failure. A configured
+ * proxy carries many clients: its connections are not capped per client. */
+bool bk_limits_allow(bk_limits *limits, const struct sockaddr *peer);
 
 /* A connection started (fd, peer) / closed. The handle lives in MHD's socket context. */
 bk_limits_conn *bk_limits_open(bk_limits *limits, int fd, const struct sockaddr *peer);

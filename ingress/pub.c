@@ -188,8 +188,11 @@ bk_pub *bk_pub_new(const bk_cfg *cfg, bk_pub_done_fn done, bk_err *err)
     if (create(pub, &pub->rk, &pub->rkt, err) != BK_OK) {
         goto fail;
     }
-    if (pthread_create(&pub->thread, NULL, run, pub) != 0) {
-        bk_err_set(err, BK_E_IO, "pthread_create for the delivery-report thread failed");
+    int rc = pthread_create(&pub->thread, NULL, run, pub);
+    if (rc != 0) {
+        char msg[128];
+        strerror_r(rc, msg, sizeof(msg));
+        bk_err_set(err, BK_E_IO, "pthread_create for the delivery-report thread failed: %s", msg);
         goto fail;
     }
     pub->thread_started = 1;
@@ -219,21 +222,24 @@ int bk_pub_send(bk_pub *pub, int32_t partition, const char *key, const void *pay
 int bk_pub_ping(bk_pub *pub, int timeout_ms, char *reason, size_t len)
 {
     const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t rc = RD_KAFKA_RESP_ERR__FATAL;
+    rd_kafka_resp_err_t kerr = RD_KAFKA_RESP_ERR__FATAL;
     pthread_rwlock_rdlock(&pub->lock);
+    if (pub->rk != NULL) {
+        kerr = rd_kafka_metadata(pub->rk, 0, pub->rkt, &md, timeout_ms);
+    }
     if (pub->rk == NULL) {
         snprintf(reason, len, "%s", pub->fatal);
-    } else if ((rc = rd_kafka_metadata(pub->rk, 0, pub->rkt, &md, timeout_ms)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        snprintf(reason, len, "%s", rc == RD_KAFKA_RESP_ERR__TIMED_OUT ? "unreachable" : rd_kafka_err2str(rc));
+    } else if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(reason, len, "%s", kerr == RD_KAFKA_RESP_ERR__TIMED_OUT ? "unreachable" : rd_kafka_err2str(kerr));
     } else if (md->topic_cnt != 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         snprintf(reason, len, "topic %s unavailable", rd_kafka_topic_name(pub->rkt));
-        rc = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+        kerr = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
     }
     pthread_rwlock_unlock(&pub->lock);
     if (md != NULL) {
         rd_kafka_metadata_destroy(md);
     }
-    return rc == RD_KAFKA_RESP_ERR_NO_ERROR ? BK_OK : BK_E_KAFKA;
+    return kerr == RD_KAFKA_RESP_ERR_NO_ERROR ? BK_OK : BK_E_KAFKA;
 }
 
 void bk_pub_test_fatal(bk_pub *pub, const char *reason)

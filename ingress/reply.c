@@ -217,7 +217,10 @@ char *bk_reply_render_tickets(const bk_tier_state states[BK_TIER_COUNT], size_t 
     }
     yajl_gen_array_close(g);
     const unsigned char *buf = NULL;
-    if (yajl_gen_get_buf(g, &buf, len) == yajl_gen_status_ok && (out = malloc(*len)) != NULL) {
+    if (yajl_gen_get_buf(g, &buf, len) == yajl_gen_status_ok) {
+        out = malloc(*len);
+    }
+    if (out != NULL) {
         memcpy(out, buf, *len);
     }
     yajl_gen_free(g);

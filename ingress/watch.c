@@ -246,10 +246,11 @@ static void take_notifies(bk_watch *watch)
         return;
     }
     decided d = {0};
-    PGnotify *note;
-    while ((note = PQnotifies(conn)) != NULL) {
+    PGnotify *note = PQnotifies(conn);
+    while (note != NULL) {
         take_announcement(watch, note->extra, &d);
         PQfreemem(note);
+        note = PQnotifies(conn);
     }
     if (d.n > 0) {
         hand_back_decided(watch, &d);
@@ -307,8 +308,14 @@ bk_watch *bk_watch_new(const char *dsn, bk_recent *recent, bk_watch_done_fn done
         bk_watch_free(watch);
         return NULL;
     }
-    if (pthread_create(&watch->thread, NULL, run, watch) != 0) {
-        bk_err_set(err, BK_E_IO, "pthread_create for the watch thread failed");
+    /* The watch's own connection runs one query, the "= ANY(ids)" recheck of its waiters: no
+     * sequential scans there (common/db.h). The HTTP threads' reads keep the planner's defaults. */
+    bk_db_forbid_seqscan(watch->db);
+    int rc = pthread_create(&watch->thread, NULL, run, watch);
+    if (rc != 0) {
+        char msg[128];
+        strerror_r(rc, msg, sizeof(msg));
+        bk_err_set(err, BK_E_IO, "pthread_create for the watch thread failed: %s", msg);
         bk_watch_free(watch);
         return NULL;
     }

@@ -312,11 +312,11 @@ static void refuse_partition(bk_proc *proc, int32_t p, int64_t stored, int64_t l
 static int position_ok(bk_proc *proc, int32_t p, int64_t next)
 {
     int64_t low = 0, high = 0;
-    rd_kafka_resp_err_t rc =
+    rd_kafka_resp_err_t kerr =
         rd_kafka_query_watermark_offsets(proc->rk, proc->cfg->kafka_topic, p, &low, &high, WATERMARK_MS);
-    if (rc != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
         bk_log_warn("event=watermarks_unknown partition=%" PRId32 " stored_offset=%" PRId64 " msg=\"%s\"", p, next,
-                    rd_kafka_err2str(rc));
+                    rd_kafka_err2str(kerr));
         return 1;
     }
     bk_position position = bk_position_check(next, low, high);
@@ -361,9 +361,9 @@ static void assign(bk_proc *proc, rd_kafka_topic_partition_list_t *parts)
                          tp->partition, next);
         used += n > 0 && (size_t)n < sizeof(offsets) - used ? (size_t)n : 0;
     }
-    rd_kafka_resp_err_t rc = rd_kafka_assign(proc->rk, consumed);
+    rd_kafka_resp_err_t kerr = rd_kafka_assign(proc->rk, consumed);
     bk_log_info("event=partitions_assigned offsets=%s refused=%d err=%s", offsets, parts->cnt - consumed->cnt,
-                rd_kafka_err2str(rc));
+                rd_kafka_err2str(kerr));
     rd_kafka_topic_partition_list_destroy(consumed);
 }
 
@@ -457,10 +457,10 @@ bk_proc *bk_proc_new(const bk_cfg *cfg, bk_err *err)
 
     topics = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(topics, cfg->kafka_topic, RD_KAFKA_PARTITION_UA);
-    rd_kafka_resp_err_t rc = rd_kafka_subscribe(proc->rk, topics);
+    rd_kafka_resp_err_t kerr = rd_kafka_subscribe(proc->rk, topics);
     rd_kafka_topic_partition_list_destroy(topics);
-    if (rc != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        bk_err_set(err, BK_E_KAFKA, "rd_kafka_subscribe %s failed: %s", cfg->kafka_topic, rd_kafka_err2str(rc));
+    if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        bk_err_set(err, BK_E_KAFKA, "rd_kafka_subscribe %s failed: %s", cfg->kafka_topic, rd_kafka_err2str(kerr));
         goto fail;
     }
     return proc;
@@ -503,9 +503,9 @@ int bk_proc_run(bk_proc *proc, volatile sig_atomic_t *stop, bk_err *err)
     bk_log_info("event=draining");
     proc->paused = 0;
     flush_due(proc, 1);
-    rd_kafka_resp_err_t rc = rd_kafka_consumer_close(proc->rk);
-    if (rc != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        bk_log_warn("event=consumer_close_failed msg=\"%s\"", rd_kafka_err2str(rc));
+    rd_kafka_resp_err_t kerr = rd_kafka_consumer_close(proc->rk);
+    if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        bk_log_warn("event=consumer_close_failed msg=\"%s\"", rd_kafka_err2str(kerr));
     }
     return BK_OK;
 }

@@ -6,7 +6,7 @@
 readonly APT_PACKAGES=(
     build-essential cmake ninja-build pkg-config
     librdkafka-dev libpq-dev libmicrohttpd-dev libyajl-dev libcmocka-dev libcurl4-openssl-dev libssl-dev
-    clang clang-format libclang-rt-14-dev
+    clang clang-format clang-tidy libclang-rt-14-dev
     postgresql postgresql-contrib
     openjdk-17-jre-headless maven
     curl jq python3-venv nginx docker-compose

@@ -2,21 +2,21 @@
 # ./bk test — exactly what CI runs (.ci/run): deps, build, format check, unit tests, integration
 # tests against a fresh test stack (own state folder and ports), the browser tests on the same
 # stack, the same under the sanitizers, and the frontend unit tests. Every stage prints one
-# summary line; any failure makes the exit non-zero.
+# summary line; any failure makes the exit non-zero. A suite that is missing (no tests, no
+# package.json, no script) fails its stage: a test run that silently ran less is not a pass.
 
 TEST_RESULTS=()
 TEST_FAILED=0
 TEST_STACK_STARTED=0
 
 # stage NAME COMMAND... — runs COMMAND in a subshell with errexit on, so a failing stage stops
-# itself but not the stages that do not depend on it; STAGE_RC holds its status. A stage may call
-# `skip REASON`. Never call stage in a condition (if, ||, &&): bash would then silently disable
-# errexit inside the stage, and a failing command would not fail it.
+# itself but not the stages that do not depend on it; STAGE_RC holds its status. Never call stage
+# in a condition (if, ||, &&): bash would then silently disable errexit inside the stage, and a
+# failing command would not fail it.
 stage() {
-    local name=$1 t0=$SECONDS rc note=""
+    local name=$1 t0=$SECONDS rc
     shift
     printf '\n==> %s\n' "$name" >&2
-    rm -f "$TEST_SKIP_NOTE"
     TEST_CURRENT=$name
     set +e
     (
@@ -27,11 +27,7 @@ stage() {
     set -e
     TEST_CURRENT=
     STAGE_RC=$rc
-    if ((rc == 99)) && [[ -f $TEST_SKIP_NOTE ]]; then
-        note=$(<"$TEST_SKIP_NOTE")
-        test_record SKIP "$name" "$note"
-        STAGE_RC=0
-    elif ((rc == 0)); then
+    if ((rc == 0)); then
         test_record PASS "$name" "$((SECONDS - t0)) s"
     else
         test_record FAIL "$name" "$((SECONDS - t0)) s, exit status $rc"
@@ -41,18 +37,11 @@ stage() {
 
 stage_ok() { ((STAGE_RC == 0)); }
 
-skip() {
-    printf '%s' "$*" >"$TEST_SKIP_NOTE"
-    log "skipped: $*"
-    exit 99
-}
-
 test_record() { TEST_RESULTS+=("$(printf '%-4s  %-32s %s' "$1" "$2" "$3")"); }
 not_run() { test_record '----' "$1" "not run: $2"; }
 
 bk_test() {
     local t0=$SECONDS
-    TEST_SKIP_NOTE=$(mktemp)
     trap 'exit 130' INT
     trap 'exit 143' TERM
     trap test_finish EXIT
@@ -61,9 +50,9 @@ bk_test() {
     stage_ok || exit 1
     stage build bk_build
     stage_ok || exit 1
-    stage "format (clang-format)" test_format
+    stage "format (clang-format, lint, clang-tidy)" test_format
     stage "docker-compose config" test_compose
-    stage "unit tests" ctest --test-dir "$BK_REPO/build" --output-on-failure
+    stage "unit tests" ctest --test-dir "$BK_REPO/build" --output-on-failure --no-tests=error
     stage "fuzz (30 s per harness)" "$BK_REPO/tests/fuzz/run.sh" 30
     stage "first run (./bk run, clean clone)" "$BK_REPO/tests/firstrun/run.sh"
 
@@ -93,7 +82,7 @@ bk_test() {
 
     stage "asan build" bk_build_asan
     if stage_ok; then
-        stage "asan unit tests" test_asan ctest --test-dir "$BK_REPO/build-asan" --output-on-failure
+        stage "asan unit tests" test_asan ctest --test-dir "$BK_REPO/build-asan" --output-on-failure --no-tests=error
         if ((stack_ok)); then
             stage "asan integration tests (happy)" test_pytest_asan
         else
@@ -119,7 +108,6 @@ test_finish() {
         printf '\n==> stopping the test stack\n' >&2
         (stack_stop) || warn "could not stop the test stack cleanly"
     fi
-    rm -f "$TEST_SKIP_NOTE"
     printf '\n==> summary\n' >&2
     for line in "${TEST_RESULTS[@]}"; do
         printf 'bk test: %s\n' "$line" >&2
@@ -132,15 +120,30 @@ test_finish() {
     exit 1
 }
 
+# The format stage checks the code without running it: clang-format (.clang-format), the house
+# rules of scripts/lint.py, and clang-tidy (.clang-tidy) on every .c file with the flags of the
+# build's compile_commands.json. Each of the three fails the stage.
 test_format() {
     "$BK_REPO/scripts/check-standalone.sh"
-    local files=()
-    mapfile -t files < <(cd "$BK_REPO" && find common ingress processor tests -type f \
-        \( -name '*.c' -o -name '*.h' \) 2>/dev/null | LC_ALL=C sort)
-    ((${#files[@]})) || skip "no C sources yet"
-    [[ -f $BK_REPO/.clang-format ]] || warn "no .clang-format: clang-format uses its LLVM defaults"
-    (cd "$BK_REPO" && clang-format --dry-run --Werror "${files[@]}")
-    log "${#files[@]} files formatted correctly"
+    local files=() sources=() f rc=0
+    cd "$BK_REPO"
+    mapfile -t files < <(find common ingress processor tests tools -type f \( -name '*.c' -o -name '*.h' \) |
+        LC_ALL=C sort)
+    ((${#files[@]})) || die "no C sources found under common ingress processor tests tools"
+    [[ -f .clang-format ]] || die "no .clang-format"
+    [[ -f .clang-tidy ]] || die "no .clang-tidy"
+    [[ -f build/compile_commands.json ]] || die "no build/compile_commands.json: the build stage makes it"
+    clang-format --dry-run --Werror "${files[@]}" || rc=1
+    python3 scripts/lint.py "${files[@]}" || rc=1
+    for f in "${files[@]}"; do
+        if [[ $f == *.c ]]; then
+            sources+=("$f")
+        fi
+    done
+    # clang-tidy reports on stdout; its stderr only counts the (suppressed) compiler warnings.
+    clang-tidy -p build --quiet "${sources[@]}" 2> >(grep -v ' generated\.$' >&2) || rc=1
+    ((rc == 0)) || die "the format stage found problems (above)"
+    log "${#files[@]} files formatted, linted and clang-tidy clean"
 }
 
 # Stops leftovers of an interrupted run, then starts from an empty state folder. The Kafka jars
@@ -171,7 +174,7 @@ test_has_integration() {
 }
 
 test_pytest() {
-    test_has_integration || skip "no tests in tests/integration"
+    test_has_integration || die "no tests in tests/integration"
     cd "$BK_REPO"
     "$BK_VENV/bin/python" -m pytest -q tests/integration "$@"
 }
@@ -183,13 +186,13 @@ test_asan() {
 }
 
 test_pytest_asan() {
-    test_has_integration || skip "no tests in tests/integration"
+    test_has_integration || die "no tests in tests/integration"
     local rc=0
     cd "$BK_REPO"
     BK_BIN_DIR=$BK_REPO/build-asan/bin test_asan "$BK_VENV/bin/python" -m pytest -q tests/integration -m happy ||
         rc=$?
     # pytest's status 5 means no test carries the marker.
-    ((rc != 5)) || skip "no integration test is marked happy"
+    ((rc != 5)) || die "no integration test is marked happy"
     return "$rc"
 }
 
@@ -197,8 +200,8 @@ test_pytest_asan() {
 # bk-ingress + bk-processor on the test stack. The tests reset the tiers they use through psql.
 test_browser() {
     local dir=$BK_REPO/frontend rc=0
-    [[ -f $dir/package.json ]] || skip "no frontend/package.json"
-    jq -e '.scripts.e2e' "$dir/package.json" >/dev/null || skip "frontend/package.json has no e2e script"
+    [[ -f $dir/package.json ]] || die "no frontend/package.json"
+    jq -e '.scripts.e2e' "$dir/package.json" >/dev/null || die "frontend/package.json has no e2e script"
     [[ -f $dir/dist/index.html ]] || die "frontend/dist/index.html is missing: the build stage did not build the app"
     # The ingress serves what the build stage just built (an env prefix on a function is exported
     # to the processes it starts); the browser is on 127.0.0.1, a client like any other, and the
@@ -211,8 +214,8 @@ test_browser() {
 
 test_frontend() {
     local dir=$BK_REPO/frontend
-    [[ -f $dir/package.json ]] || skip "no frontend/package.json"
-    jq -e '.scripts.test' "$dir/package.json" >/dev/null || skip "frontend/package.json has no test script"
+    [[ -f $dir/package.json ]] || die "no frontend/package.json"
+    jq -e '.scripts.test' "$dir/package.json" >/dev/null || die "frontend/package.json has no test script"
     cd "$dir"
     npm test
 }

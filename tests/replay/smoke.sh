@@ -5,6 +5,7 @@
 # BK_STATE_DIR, BK_STATIC_DIR): it starts its own bk-processor and bk-ingress, waits until they are
 # ready (by polling, never by sleeping), replays, stops them, and exits non-zero on any breach, an
 # unclean service exit or a sanitizer report.
+# The tools it drives, tools/replay/gen and bk-replay, are described in tools/replay/README.md.
 #
 # DESTRUCTIVE: the replay empties the bookings table and resets the tiers (--reset); at the end the
 # tiers are put back as they were before and the bookings table is emptied again. Use it on test
@@ -79,7 +80,7 @@ require_free_port "$BK_HTTP_PORT" "BK_HTTP_PORT (bk-ingress of the smoke test)"
 
 if [[ -z $trace ]]; then
     trace=$out_dir/burst-$count-$seconds-s$seed.jsonl
-    "$here/gen" --profile burst --count "$count" --seconds "$seconds" --seed "$seed" --out "$trace"
+    "$BK_REPO/tools/replay/gen" --profile burst --count "$count" --seconds "$seconds" --seed "$seed" --out "$trace"
 fi
 
 # The tiers as they are now, restored at the end: later tests find the database as they left it.

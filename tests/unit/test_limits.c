@@ -88,11 +88,11 @@ static void test_full_table_keeps_connection_caps(void **state)
     int n_over = 0;
     for (uint32_t k = 0; k < N_CLIENTS; k++) {
         struct sockaddr_in addr = client(k);
-        if (bk_limits_accept(limits, (const struct sockaddr *)&addr)) {
+        if (bk_limits_allow(limits, (const struct sockaddr *)&addr)) {
             conns[k] = bk_limits_open(limits, -1, (const struct sockaddr *)&addr);
         }
         /* Holding one connection (or sharing a full overflow): a second is refused. */
-        n_over += bk_limits_accept(limits, (const struct sockaddr *)&addr) != 0;
+        n_over += bk_limits_allow(limits, (const struct sockaddr *)&addr);
     }
     for (uint32_t k = 0; k < N_CLIENTS; k++) {
         bk_limits_close(limits, conns[k]);
@@ -102,7 +102,7 @@ static void test_full_table_keeps_connection_caps(void **state)
     EXPECT_INT("70,000 clients, cap 1", "connections still counted open", open, 0);
     struct sockaddr_in addr = client(1);
     EXPECT_INT("after every close", "a client may connect again",
-               bk_limits_accept(limits, (const struct sockaddr *)&addr), 1);
+               bk_limits_allow(limits, (const struct sockaddr *)&addr), true);
     free(conns);
     bk_limits_free(limits);
     EXPECT_INT("70,000 clients, cap 1", "clients allowed a second connection", n_over, 0);

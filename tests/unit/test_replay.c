@@ -1,13 +1,13 @@
-/* Unit tests of the replayer's pure modules (tests/replay): exact percentiles and per-second
+/* Unit tests of the replayer's pure modules (tools/replay): exact percentiles and per-second
  * buckets (stats), trace-line parsing and loading (trace), the --reset spec (pgstate's parser) and
  * every invariant check (verify), each a table of cases. The HTTP engine and libpq edge are
  * exercised by tests/replay/smoke.sh against the real stack. */
 #include "unit.h"
 
-#include "tests/replay/pgstate.h"
-#include "tests/replay/stats.h"
-#include "tests/replay/trace.h"
-#include "tests/replay/verify.h"
+#include "tools/replay/pgstate.h"
+#include "tools/replay/stats.h"
+#include "tools/replay/trace.h"
+#include "tools/replay/verify.h"
 
 #include <stdio.h>
 #include <unistd.h>

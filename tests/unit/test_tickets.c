@@ -52,7 +52,8 @@ int bk_lookup_tiers(bk_db *db, bk_tier_state states[BK_TIER_COUNT], bk_err *err)
         sem_t done;
         pthread_t thread;
         sem_init(&done, 0, 0);
-        assert_int_equal(pthread_create(&thread, NULL, nested_get, &done), 0);
+        int rc = pthread_create(&thread, NULL, nested_get, &done);
+        assert_int_equal(rc, 0);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += 30;
@@ -67,7 +68,8 @@ int bk_lookup_tiers(bk_db *db, bk_tier_state states[BK_TIER_COUNT], bk_err *err)
     if (what == DB_AWAITED) {
         /* The other caller comes during the query and finds nothing young enough: it must wait
          * for this query (seen through bk_tickets_waiting), and gets its body once it ends. */
-        assert_int_equal(pthread_create(&stub.awaiting, NULL, nested_get, NULL), 0);
+        int rc = pthread_create(&stub.awaiting, NULL, nested_get, NULL);
+        assert_int_equal(rc, 0);
         stub.awaiting_started = 1;
         for (int k = 0; k < 30000 && bk_tickets_waiting(stub.tickets) == 0; k++) {
             nanosleep(&(struct timespec){.tv_nsec = 1000000L}, NULL); /* polling, bounded: 30 s */

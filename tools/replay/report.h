@@ -1,14 +1,14 @@
 /* The replay report: counts by HTTP status and outcome, accept and outcome latency percentiles,
  * throughput per second over the run, the tiers and the verdict of every invariant — printed for
  * people and written as JSON for bench/ and for CI artifacts. */
-#ifndef BK_TESTS_REPLAY_REPORT_H
-#define BK_TESTS_REPLAY_REPORT_H
+#ifndef BK_TOOLS_REPLAY_REPORT_H
+#define BK_TOOLS_REPLAY_REPORT_H
 
 #include "common/err.h"
-#include "tests/replay/engine.h"
-#include "tests/replay/pgstate.h"
-#include "tests/replay/trace.h"
-#include "tests/replay/verify.h"
+#include "tools/replay/engine.h"
+#include "tools/replay/pgstate.h"
+#include "tools/replay/trace.h"
+#include "tools/replay/verify.h"
 
 #include <stdio.h>
 

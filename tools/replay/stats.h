@@ -1,8 +1,8 @@
 /* Latency samples and their percentiles, overall and per time bucket. Pure: no clocks, no I/O.
  * Every sample is kept (a few million fit easily), so percentiles are exact (nearest rank), not
  * estimated from a histogram; the count of samples in a bucket doubles as a rate (events/s). */
-#ifndef BK_TESTS_REPLAY_STATS_H
-#define BK_TESTS_REPLAY_STATS_H
+#ifndef BK_TOOLS_REPLAY_STATS_H
+#define BK_TOOLS_REPLAY_STATS_H
 
 #include "common/err.h"
 

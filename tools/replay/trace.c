@@ -1,7 +1,7 @@
 /* Trace parsing and loading. Each line is parsed with yajl's tree API and checked strictly (unknown
  * fields are refused, so a typo like "qty" fails loudly instead of replaying something else), then
  * the request body is rendered with yajl_gen so customer names are escaped exactly once, here. */
-#include "tests/replay/trace.h"
+#include "tools/replay/trace.h"
 
 #include "common/tier.h"
 
@@ -89,10 +89,13 @@ static int render_body(bk_trace_req *req, const char *customer, bk_err *err)
     size_t len = 0;
     if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok) {
         rc = bk_err_set(err, BK_E_INVAL, "yajl_gen could not render the request body");
-    } else if ((req->body = dup_text((const char *)buf, len)) == NULL) {
-        rc = bk_err_set(err, BK_E_NOMEM, "malloc of a %zu-byte body", len);
     } else {
-        req->body_len = len;
+        req->body = dup_text((const char *)buf, len);
+        if (req->body == NULL) {
+            rc = bk_err_set(err, BK_E_NOMEM, "malloc of a %zu-byte body", len);
+        } else {
+            req->body_len = len;
+        }
     }
     yajl_gen_free(g);
     return rc;
@@ -194,7 +197,8 @@ int bk_trace_parse_line(const char *line, size_t len, bk_trace_req *req, int *is
     if (memchr(line, '\0', len) != NULL) {
         return bk_err_set(err, BK_E_INVAL, "line holds a NUL byte");
     }
-    if ((text = dup_text(line, len)) == NULL) {
+    text = dup_text(line, len);
+    if (text == NULL) {
         return bk_err_set(err, BK_E_NOMEM, "malloc of a %zu-byte line", len);
     }
     root = yajl_tree_parse(text, errbuf, sizeof(errbuf));
@@ -251,8 +255,11 @@ bk_trace *bk_trace_load(const char *path, size_t max_reqs, bk_err *err)
         bk_err_set(err, BK_E_IO, "fopen %s: %s", path, msg);
         goto out;
     }
-    ssize_t n;
-    while ((max_reqs == 0 || trace->n_entries < max_reqs) && (n = getline(&line, &line_cap, file)) >= 0) {
+    while (max_reqs == 0 || trace->n_entries < max_reqs) {
+        ssize_t n = getline(&line, &line_cap, file);
+        if (n < 0) {
+            break;
+        }
         line_no++;
         size_t len = (size_t)n;
         if (len > 0 && line[len - 1] == '\n') {

@@ -1,7 +1,7 @@
 /* The invariant checks. Replies are grouped by booking id and by Idempotency-Key through sorted
  * index arrays (no hash tables: qsort and bsearch read plainly and are fast enough for a million
  * requests). Each breach is counted under one check; the first few are described in examples. */
-#include "tests/replay/verify.h"
+#include "tools/replay/verify.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -10,7 +10,7 @@
  * slots go to outcome polls first, then to POSTs that are due: a booking is followed to its end
  * before a new one starts, as a user with one browser tab would (closed loop). When the server
  * cannot keep up, POSTs start late; that lag is recorded and reported, never hidden. */
-#include "tests/replay/engine.h"
+#include "tools/replay/engine.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -343,9 +343,9 @@ static void finish_poll(engine *e, slot *s, CURLcode result, long code, int64_t 
 
 static void drain_shard(engine *e, shard *sh)
 {
-    CURLMsg *msg;
     int left = 0;
-    while ((msg = curl_multi_info_read(sh->multi, &left)) != NULL) {
+    for (CURLMsg *msg = curl_multi_info_read(sh->multi, &left); msg != NULL;
+         msg = curl_multi_info_read(sh->multi, &left)) {
         if (msg->msg != CURLMSG_DONE) {
             continue;
         }
@@ -504,7 +504,8 @@ static int setup(engine *e, bk_err *err)
     for (size_t k = 0; k < e->n_slots; k++) {
         slot *s = &e->slots[k];
         s->shard = &e->shards[k / SHARD_SLOTS];
-        if ((s->easy = curl_easy_init()) == NULL) {
+        s->easy = curl_easy_init();
+        if (s->easy == NULL) {
             return bk_err_set(err, BK_E_NOMEM, "curl_easy_init of slot %zu", k);
         }
         curl_easy_setopt(s->easy, CURLOPT_PRIVATE, (char *)s);
@@ -571,7 +572,8 @@ int bk_engine_run(const bk_engine_opts *opts, const bk_trace *trace, bk_engine_r
             totals->end = BK_ENGINE_TIMEOUT;
             break;
         }
-        if ((rc = start_jobs(&e, now, err)) != BK_OK) {
+        rc = start_jobs(&e, now, err);
+        if (rc != BK_OK) {
             break;
         }
         if (e.n_free == e.n_slots && e.n_polls == 0 && sending_over(&e, now)) {

@@ -1,13 +1,13 @@
 /* bk-replay: replays a JSON-lines booking trace against a running ingress and checks the
  * invariants against PostgreSQL. main reads the options, optionally resets the tiers, runs the
  * engine, reads the database, verifies and reports. Exit status: 0 every invariant held, 1 a breach
- * (or the run was cut short), 2 bad usage or a setup failure. See tests/replay/README.md. */
+ * (or the run was cut short), 2 bad usage or a setup failure. See tools/replay/README.md. */
 #include "common/err.h"
-#include "tests/replay/engine.h"
-#include "tests/replay/pgstate.h"
-#include "tests/replay/report.h"
-#include "tests/replay/trace.h"
-#include "tests/replay/verify.h"
+#include "tools/replay/engine.h"
+#include "tools/replay/pgstate.h"
+#include "tools/replay/report.h"
+#include "tools/replay/trace.h"
+#include "tools/replay/verify.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -55,7 +55,7 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: bk-replay --trace FILE [options]\n"
                  "\n"
-                 "  --trace FILE          JSON-lines trace (\"-\" for stdin); see tests/replay/README.md\n"
+                 "  --trace FILE          JSON-lines trace (\"-\" for stdin); see tools/replay/README.md\n"
                  "  --url URL             ingress base URL (default http://127.0.0.1:$BK_HTTP_PORT, else :8080)\n"
                  "  --connections N       keep-alive connections = requests in flight (default 64)\n"
                  "  --asap                ignore the trace's offsets: send whenever a connection is free\n"
@@ -138,9 +138,8 @@ static int parse_options(int argc, char **argv, options *opt)
     opt->mode = BK_ENGINE_PACED;
     opt->timeout_s = 120;
     opt->wait_ms = 5000;
-    int c;
     double v = 0;
-    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+    for (int c = getopt_long(argc, argv, "", longs, NULL); c != -1; c = getopt_long(argc, argv, "", longs, NULL)) {
         switch (c) {
         case O_TRACE:
             opt->trace_path = optarg;
@@ -330,7 +329,8 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
 
-    if ((trace = bk_trace_load(opt.trace_path, (size_t)opt.count, &err)) == NULL) {
+    trace = bk_trace_load(opt.trace_path, (size_t)opt.count, &err);
+    if (trace == NULL) {
         goto fail;
     }
     if (bk_trace_count(trace) == 0) {
@@ -338,7 +338,8 @@ int main(int argc, char **argv)
         goto fail;
     }
     if (opt.pg_dsn != NULL) {
-        if ((pg = bk_pgstate_new(opt.pg_dsn, &err)) == NULL) {
+        pg = bk_pgstate_new(opt.pg_dsn, &err);
+        if (pg == NULL) {
             goto fail;
         }
         if (opt.reset_spec != NULL ? bk_pgstate_reset(pg, caps, n_caps, &err) != BK_OK
@@ -376,7 +377,8 @@ int main(int argc, char **argv)
                        bk_pgstate_read_rows(pg, &rows, &n_rows, &span, &err) != BK_OK)) {
         goto fail;
     }
-    if ((replies = to_replies(trace, recs, &err)) == NULL) {
+    replies = to_replies(trace, recs, &err);
+    if (replies == NULL) {
         goto fail;
     }
     bk_verify_input vin = {
@@ -403,7 +405,8 @@ int main(int argc, char **argv)
         .n_tiers = n_tiers,
         .span = pg != NULL ? &span : NULL,
     };
-    if ((rep = bk_report_new(&rin, &err)) == NULL) {
+    rep = bk_report_new(&rin, &err);
+    if (rep == NULL) {
         goto fail;
     }
     bk_report_print(rep, stdout, !opt.quiet);

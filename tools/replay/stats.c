@@ -1,6 +1,6 @@
 /* Exact percentiles over kept samples. Summaries sort a copy, so the recorder stays append-only
  * and a summary can be taken at any time. */
-#include "tests/replay/stats.h"
+#include "tools/replay/stats.h"
 
 #include <math.h>
 #include <stdlib.h>

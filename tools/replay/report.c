@@ -3,9 +3,9 @@
  * requests answered 202; send lag = how late a POST started against its due time. "Sustained"
  * outcomes per second counts outcomes seen while requests were still being sent, so the drain at
  * the end of a run (no new load) does not flatter or hurt the figure. */
-#include "tests/replay/report.h"
+#include "tools/replay/report.h"
 
-#include "tests/replay/stats.h"
+#include "tools/replay/stats.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -124,9 +124,16 @@ static int measure(bk_report *rep, bk_err *err)
             rc = bk_stats_lat_add(outcome, r->final_us / 1000, r->final_us - r->sent_us, err);
         }
     }
-    if (rc != BK_OK || (rc = bk_stats_lat_summarize(accept, &rep->accept, err)) != BK_OK ||
-        (rc = bk_stats_lat_summarize(outcome, &rep->outcome, err)) != BK_OK ||
-        (rc = bk_stats_lat_summarize(lag, &rep->lag, err)) != BK_OK) {
+    if (rc == BK_OK) {
+        rc = bk_stats_lat_summarize(accept, &rep->accept, err);
+    }
+    if (rc == BK_OK) {
+        rc = bk_stats_lat_summarize(outcome, &rep->outcome, err);
+    }
+    if (rc == BK_OK) {
+        rc = bk_stats_lat_summarize(lag, &rep->lag, err);
+    }
+    if (rc != BK_OK) {
         goto out;
     }
 
@@ -140,9 +147,14 @@ static int measure(bk_report *rep, bk_err *err)
         rc = bk_err_set(err, BK_E_NOMEM, "%zu buckets", rep->n_buckets);
         goto out;
     }
-    if ((rc = bk_stats_lat_buckets(accept, 0, BUCKET_MS, rep->n_buckets, acc_b, err)) == BK_OK &&
-        (rc = bk_stats_lat_buckets(outcome, 0, BUCKET_MS, rep->n_buckets, out_b, err)) == BK_OK &&
-        (rc = bk_stats_lat_buckets(lag, 0, BUCKET_MS, rep->n_buckets, lag_b, err)) == BK_OK) {
+    rc = bk_stats_lat_buckets(accept, 0, BUCKET_MS, rep->n_buckets, acc_b, err);
+    if (rc == BK_OK) {
+        rc = bk_stats_lat_buckets(outcome, 0, BUCKET_MS, rep->n_buckets, out_b, err);
+    }
+    if (rc == BK_OK) {
+        rc = bk_stats_lat_buckets(lag, 0, BUCKET_MS, rep->n_buckets, lag_b, err);
+    }
+    if (rc == BK_OK) {
         for (size_t b = 0; b < rep->n_buckets; b++) {
             rep->buckets[b] = (bucket){.n_sent = lag_b[b].n, .accept = acc_b[b], .outcome = out_b[b]};
         }

@@ -2,7 +2,7 @@
  * printf), every PGresult cleared. Reading is done once, after the run, so a plain PQexecParams
  * that holds the whole result is simplest; a million rows is about 100 MB, which is acceptable
  * for a test tool. */
-#include "tests/replay/pgstate.h"
+#include "tools/replay/pgstate.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -130,9 +130,14 @@ int bk_pgstate_reset(bk_pgstate *pg, const bk_pgstate_cap *caps, size_t n_caps, 
     }
     /* TRUNCATE, not DELETE: no dead tuples left to slow the next run down. It waits for the
      * services' open statements, so it is bounded. */
-    if ((rc = exec(pg, "set lock_timeout", "SET LOCAL lock_timeout = '10s'", 0, NULL, NULL, err)) != BK_OK ||
-        (rc = exec(pg, "truncate bookings", "TRUNCATE bookings", 0, NULL, NULL, err)) != BK_OK ||
-        (rc = exec(pg, "refill tiers", "UPDATE tiers SET available = capacity", 0, NULL, NULL, err)) != BK_OK) {
+    rc = exec(pg, "set lock_timeout", "SET LOCAL lock_timeout = '10s'", 0, NULL, NULL, err);
+    if (rc == BK_OK) {
+        rc = exec(pg, "truncate bookings", "TRUNCATE bookings", 0, NULL, NULL, err);
+    }
+    if (rc == BK_OK) {
+        rc = exec(pg, "refill tiers", "UPDATE tiers SET available = capacity", 0, NULL, NULL, err);
+    }
+    if (rc != BK_OK) {
         goto out;
     }
     for (size_t k = 0; k < n_caps; k++) {
@@ -180,7 +185,8 @@ int bk_pgstate_take_baseline(bk_pgstate *pg, bk_err *err)
         goto out;
     }
     for (size_t k = 0; k < n; k++) {
-        if ((pg->baseline[k] = strdup(PQgetvalue(res, (int)k, 0))) == NULL) {
+        pg->baseline[k] = strdup(PQgetvalue(res, (int)k, 0));
+        if (pg->baseline[k] == NULL) {
             rc = bk_err_set(err, BK_E_NOMEM, "baseline id %zu", k);
             goto out;
         }

@@ -2,12 +2,12 @@
  * interface (keep-alive, at most N connections), at the trace's pace, at a fixed rate or as fast as
  * it can, and follows every 202 with GET /bookings/{id}?wait=… long-polls until the outcome is
  * final. It records what happened to each request; judging it is verify's job. */
-#ifndef BK_TESTS_REPLAY_ENGINE_H
-#define BK_TESTS_REPLAY_ENGINE_H
+#ifndef BK_TOOLS_REPLAY_ENGINE_H
+#define BK_TOOLS_REPLAY_ENGINE_H
 
 #include "common/err.h"
-#include "tests/replay/trace.h"
-#include "tests/replay/verify.h"
+#include "tools/replay/trace.h"
+#include "tools/replay/verify.h"
 
 #include <signal.h>
 #include <stddef.h>

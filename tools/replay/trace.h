@@ -1,9 +1,9 @@
-/* A replay trace: JSON lines, one POST /book each (schema in tests/replay/README.md). Parsing is
+/* A replay trace: JSON lines, one POST /book each (schema in tools/replay/README.md). Parsing is
  * pure — a line in, a bk_trace_req out — so the unit tests drive it with tables; loading a file
  * is the only I/O. Every request's HTTP body is built once at load time, so the replayer's hot
  * loop only copies pointers. */
-#ifndef BK_TESTS_REPLAY_TRACE_H
-#define BK_TESTS_REPLAY_TRACE_H
+#ifndef BK_TOOLS_REPLAY_TRACE_H
+#define BK_TOOLS_REPLAY_TRACE_H
 
 #include "common/err.h"
 

@@ -2,8 +2,8 @@
  * API answered and what PostgreSQL holds at the end: no oversell; sold + available = capacity per
  * tier; every 202 reaches exactly one final outcome, and the database agrees with it; a retried
  * Idempotency-Key never books twice; a request meant to be refused gets a 4xx and leaves no row. */
-#ifndef BK_TESTS_REPLAY_VERIFY_H
-#define BK_TESTS_REPLAY_VERIFY_H
+#ifndef BK_TOOLS_REPLAY_VERIFY_H
+#define BK_TOOLS_REPLAY_VERIFY_H
 
 #include "common/err.h"
 

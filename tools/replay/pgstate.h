@@ -1,11 +1,11 @@
 /* The replayer's view of PostgreSQL: optionally reset the tiers before a run (DESTRUCTIVE: it
  * empties the bookings table — for test and bench stacks only), then read the tiers and the
  * booking rows at the end so the invariants can be checked against what the API answered. */
-#ifndef BK_TESTS_REPLAY_PGSTATE_H
-#define BK_TESTS_REPLAY_PGSTATE_H
+#ifndef BK_TOOLS_REPLAY_PGSTATE_H
+#define BK_TOOLS_REPLAY_PGSTATE_H
 
 #include "common/err.h"
-#include "tests/replay/verify.h"
+#include "tools/replay/verify.h"
 
 #include <stddef.h>
 #include <stdint.h>
