@@ -9,7 +9,7 @@
 #include "common/log.h"
 #include "common/msg.h"
 #include "common/req.h"
-#include "common/metrics.h"
+#include "common/metrics_http.h"
 #include "ingress/edge.h"
 #include "ingress/files.h"
 #include "ingress/reply.h"
@@ -429,7 +429,8 @@ static enum MHD_Result handle_metrics(bk_http *http, request *req)
     if (body == NULL) {
         return bk_reply_error(req->conn, &req->reply, 500, "internal error", NULL);
     }
-    return bk_reply_text(req->conn, &req->reply, 200, BK_METRICS_CONTENT_TYPE, body, len);
+    req->reply.status = 200;
+    return bk_metrics_queue(req->conn, body, len);
 }
 
 /* 503: nothing promised. When the broker may have written the booking nevertheless (it timed out

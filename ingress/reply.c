@@ -53,21 +53,6 @@ enum MHD_Result bk_reply_json(struct MHD_Connection *conn, bk_reply_ctx *ctx, un
     return ret;
 }
 
-enum MHD_Result bk_reply_text(struct MHD_Connection *conn, bk_reply_ctx *ctx, unsigned status, const char *content_type,
-                              char *body, size_t len)
-{
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (resp == NULL) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
-    MHD_destroy_response(resp);
-    ctx->status = status;
-    return ret;
-}
-
 /* Queues {"error": msg} (plus "field" when field is not NULL or empty). */
 static enum MHD_Result send_error(struct MHD_Connection *conn, bk_reply_ctx *ctx, unsigned status, const char *msg,
                                   const char *field, const char *const *extra)

@@ -20,11 +20,6 @@ typedef struct bk_reply_ctx {
 enum MHD_Result bk_reply_json(struct MHD_Connection *conn, bk_reply_ctx *ctx, unsigned status, const char *body,
                               size_t len, const char *const *extra);
 
-/* Queues body (malloc'd; takes ownership, freed also on failure) with status and content_type and
- * no other header: for answers outside the JSON API, such as GET /metrics. */
-enum MHD_Result bk_reply_text(struct MHD_Connection *conn, bk_reply_ctx *ctx, unsigned status, const char *content_type,
-                              char *body, size_t len);
-
 /* {"error": msg} (plus "field" when field is not empty). 503s also carry Retry-After: 1. */
 enum MHD_Result bk_reply_error(struct MHD_Connection *conn, bk_reply_ctx *ctx, unsigned status, const char *msg,
                                const char *field);

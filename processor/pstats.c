@@ -3,6 +3,7 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/metrics_http.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -87,18 +88,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     bk_metrics_set set = {counters, n, histograms, 2};
     size_t len = 0;
     char *body = bk_metrics_render(&set, &len);
-    if (body == NULL) {
-        return MHD_NO;
-    }
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (resp == NULL) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, BK_METRICS_CONTENT_TYPE);
-    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return bk_metrics_queue(conn, body, len);
 }
 
 bk_pstats *bk_pstats_new(const bk_cfg *cfg, rd_kafka_t *rk)
