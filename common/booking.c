@@ -22,7 +22,7 @@ void bk_booking_from_outcome(const bk_outcome *o, int final, bk_booking *out)
     memcpy(out->booking_id, o->booking_id, sizeof(out->booking_id));
     out->tier = o->tier;
     out->quantity = o->quantity;
-    out->amount_cents = o->invalid ? 0 : (int64_t)o->quantity * o->tier->price_cents;
+    out->amount_cents = bk_booking_amount(o->tier, o->quantity, o->invalid ? BK_BOOKING_INVALID : BK_BOOKING_PENDING);
     if (o->has_customer) {
         memcpy(out->customer, o->customer, sizeof(out->customer));
     }
@@ -31,6 +31,11 @@ void bk_booking_from_outcome(const bk_outcome *o, int final, bk_booking *out)
         out->status = o->confirmed ? BK_BOOKING_CONFIRMED : o->invalid ? BK_BOOKING_INVALID : BK_BOOKING_SOLD_OUT;
         bk_clock_format(o->decided_ms, out->decided_at, sizeof(out->decided_at));
     }
+}
+
+int64_t bk_booking_amount(const bk_tier *tier, int quantity, bk_booking_status status)
+{
+    return status == BK_BOOKING_INVALID ? 0 : (int64_t)quantity * tier->price_cents;
 }
 
 int bk_booking_final(const bk_booking *booking)

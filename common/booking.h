@@ -43,6 +43,10 @@ struct bk_outcome; /* common/outcome.h */
  * (final = 0: the outcome's verdict and decided_ms are ignored). */
 void bk_booking_from_outcome(const struct bk_outcome *o, int final, bk_booking *out);
 
+/* What a booking costs, the one place it is computed (the ingress's replies and the processor's
+ * rows both use it): quantity seats at the tier's catalogue price; 0 for an invalid booking. */
+int64_t bk_booking_amount(const bk_tier *tier, int quantity, bk_booking_status status);
+
 /* 1 if the booking is decided (confirmed or rejected). */
 int bk_booking_final(const bk_booking *booking);
 

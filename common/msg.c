@@ -42,7 +42,7 @@ int bk_msg_encode(const bk_msg *msg, char *buf, size_t cap, size_t *len, bk_err 
     return rc;
 }
 
-int bk_msg_decode(const char *buf, size_t len, bk_msg *msg, bk_err *err)
+int bk_msg_decode(const bk_tier_catalogue *tiers, const char *buf, size_t len, bk_msg *msg, bk_err *err)
 {
     static const bk_json_field proto[N_FIELDS] = {{.name = "v"},        {.name = "booking_id"},
                                                   {.name = "tier"},     {.name = "quantity"},
@@ -76,7 +76,7 @@ int bk_msg_decode(const char *buf, size_t len, bk_msg *msg, bk_err *err)
     if (msg->booking_id[0] == '\0') {
         return bk_err_set(err, BK_E_INVAL, "booking_id missing or malformed");
     }
-    const bk_tier *tier = f[F_TIER].type == BK_JSON_STRING ? bk_tier_find(f[F_TIER].str, f[F_TIER].len) : NULL;
+    const bk_tier *tier = f[F_TIER].type == BK_JSON_STRING ? bk_tier_find(tiers, f[F_TIER].str, f[F_TIER].len) : NULL;
     if (tier == NULL) {
         return bk_err_set(err, BK_E_INVAL, "tier missing or unknown, booking=%s", msg->booking_id);
     }

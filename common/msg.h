@@ -34,6 +34,6 @@ int bk_msg_encode(const bk_msg *msg, char *buf, size_t cap, size_t *len, bk_err 
  * msg keeps what could be read, so that the booking can still be ended: booking_id ("" if the
  * payload is not a JSON object with a well-formed id), quantity (0 unless in 1..BK_BOOKING_QUANTITY_MAX)
  * and accepted_at_ms (0 unless valid). tier and customer are set only on success. */
-int bk_msg_decode(const char *buf, size_t len, bk_msg *msg, bk_err *err) BK_WARN_UNUSED;
+int bk_msg_decode(const bk_tier_catalogue *tiers, const char *buf, size_t len, bk_msg *msg, bk_err *err) BK_WARN_UNUSED;
 
 #endif

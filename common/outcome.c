@@ -136,7 +136,7 @@ static int unescape(const char *s, size_t len, char *out)
     return used > 0;
 }
 
-int bk_outcome_parse(const char *line, size_t len, bk_outcome *o, bk_err *err)
+int bk_outcome_parse(const bk_tier_catalogue *tiers, const char *line, size_t len, bk_outcome *o, bk_err *err)
 {
     const char *at = line, *end = line + len;
     size_t n_id = 0, n_status = 0, n_tier = 0, n_qty = 0, n_created = 0, n_decided = 0;
@@ -163,7 +163,7 @@ int bk_outcome_parse(const char *line, size_t len, bk_outcome *o, bk_err *err)
     }
     o->confirmed = word == CONFIRMED;
     o->invalid = word == INVALID;
-    o->tier = bk_tier_find(tier, n_tier);
+    o->tier = bk_tier_find(tiers, tier, n_tier);
     if (o->tier == NULL || !parse_int(qty, n_qty, o->invalid ? 0 : 1, BK_BOOKING_QUANTITY_MAX, &quantity) ||
         !parse_int(created, n_created, 1, BK_MSG_ACCEPTED_AT_MAX, &o->created_ms) ||
         !parse_int(decided, n_decided, 1, BK_MSG_ACCEPTED_AT_MAX, &o->decided_ms)) {

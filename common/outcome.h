@@ -51,6 +51,7 @@ int bk_outcome_append(const bk_outcome *o, char *buf, size_t cap, size_t *len, s
 
 /* Parses one line of len bytes (without its '\n') into o; BK_E_INVAL with the reason if it is not
  * a well-formed outcome. */
-int bk_outcome_parse(const char *line, size_t len, bk_outcome *o, bk_err *err) BK_WARN_UNUSED;
+int bk_outcome_parse(const bk_tier_catalogue *tiers, const char *line, size_t len, bk_outcome *o,
+                     bk_err *err) BK_WARN_UNUSED;
 
 #endif

@@ -29,17 +29,17 @@ static long count_chars(const char *s, size_t len)
     return n;
 }
 
-static int check_tier(const bk_json_field *f, bk_book_req *out, bk_err *err)
+static int check_tier(const bk_tier_catalogue *tiers, const bk_json_field *f, bk_book_req *out, bk_err *err)
 {
     if (f->type == BK_JSON_ABSENT) {
-        return bk_err_set_field(err, BK_E_INVAL, "tier", "tier is required; valid tiers are " BK_TIER_CODES);
+        return bk_err_set_field(err, BK_E_INVAL, "tier", "tier is required; valid tiers are %s", bk_tier_codes(tiers));
     }
     if (f->type != BK_JSON_STRING) {
-        return bk_err_set_field(err, BK_E_INVAL, "tier", "tier must be a string, one of " BK_TIER_CODES);
+        return bk_err_set_field(err, BK_E_INVAL, "tier", "tier must be a string, one of %s", bk_tier_codes(tiers));
     }
-    out->tier = bk_tier_find(f->str, f->len);
+    out->tier = bk_tier_find(tiers, f->str, f->len);
     if (out->tier == NULL) {
-        return bk_err_set_field(err, BK_E_INVAL, "tier", "unknown tier; valid tiers are " BK_TIER_CODES);
+        return bk_err_set_field(err, BK_E_INVAL, "tier", "unknown tier; valid tiers are %s", bk_tier_codes(tiers));
     }
     return BK_OK;
 }
@@ -74,7 +74,8 @@ static int check_customer(const bk_json_field *f, bk_book_req *out, bk_err *err)
     return BK_OK;
 }
 
-int bk_req_parse_book(const char *body, size_t len, int max_quantity, bk_book_req *out, bk_err *err)
+int bk_req_parse_book(const bk_tier_catalogue *tiers, const char *body, size_t len, int max_quantity, bk_book_req *out,
+                      bk_err *err)
 {
     static bk_json_field proto[N_FIELDS] = {{.name = "tier"}, {.name = "quantity"}, {.name = "customer"}};
     bk_json_field fields[N_FIELDS];
@@ -86,7 +87,7 @@ int bk_req_parse_book(const char *body, size_t len, int max_quantity, bk_book_re
     }
     int rc = bk_json_parse_object(body, len, fields, N_FIELDS, err);
     if (rc == BK_OK) {
-        rc = check_tier(&fields[F_TIER], out, err);
+        rc = check_tier(tiers, &fields[F_TIER], out, err);
     }
     if (rc == BK_OK) {
         rc = check_quantity(&fields[F_QUANTITY], max_quantity, out, err);

@@ -21,10 +21,11 @@ typedef struct bk_book_req {
     char customer[BK_BOOKING_CUSTOMER_BYTES + 1]; /* UTF-8, no control characters */
 } bk_book_req;
 
-/* Validates a POST /book body of len bytes: a JSON object with "tier" (a known code),
+/* Validates a POST /book body of len bytes: a JSON object with "tier" (a code of tiers),
  * "quantity" (integer 1..max_quantity) and optional "customer" (string of 1..128 characters,
  * no control characters). Unknown fields are ignored. */
-int bk_req_parse_book(const char *body, size_t len, int max_quantity, bk_book_req *out, bk_err *err) BK_WARN_UNUSED;
+int bk_req_parse_book(const bk_tier_catalogue *tiers, const char *body, size_t len, int max_quantity, bk_book_req *out,
+                      bk_err *err) BK_WARN_UNUSED;
 
 /* Checks an Idempotency-Key header value: 8..64 characters of [A-Za-z0-9_-]. */
 int bk_req_check_idem_key(const char *key, bk_err *err) BK_WARN_UNUSED;

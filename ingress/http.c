@@ -35,6 +35,7 @@
 struct bk_http {
     const bk_cfg *cfg;
     const bk_id_key *key;
+    const bk_tier_catalogue *tiers;
     struct MHD_Daemon *daemon;
     bk_pub *pub;
     bk_watch *watch;
@@ -293,7 +294,8 @@ static int check_key(bk_http *http, request *req, const bk_book_req *book, const
         return 1;
     }
     int found = 0;
-    if (verdict == BK_CLAIM_SAME && bk_lookup_booking(thread_db(http), b->booking_id, &known, &found, &err) != BK_OK) {
+    if (verdict == BK_CLAIM_SAME &&
+        bk_lookup_booking(thread_db(http), http->tiers, b->booking_id, &known, &found, &err) != BK_OK) {
         found = 0; /* not known to be decided: publishing again is safe, and the 202 true */
     }
     if (found) {
@@ -313,7 +315,7 @@ static enum MHD_Result handle_book(bk_http *http, request *req)
     if (req->body_too_big) {
         return bk_reply_error(req->conn, &req->reply, 413, TOO_LARGE, NULL);
     }
-    if (bk_req_parse_book(req->body, req->body_len, http->cfg->max_quantity, &book, &err) != BK_OK) {
+    if (bk_req_parse_book(http->tiers, req->body, req->body_len, http->cfg->max_quantity, &book, &err) != BK_OK) {
         return bk_reply_error(req->conn, &req->reply, 400, err.msg, err.field);
     }
 
@@ -342,7 +344,7 @@ static enum MHD_Result handle_book(bk_http *http, request *req)
     req->accepted_ms = msg.accepted_at_ms;
     b->tier = book.tier;
     b->quantity = book.quantity;
-    b->amount_cents = (int64_t)book.quantity * book.tier->price_cents;
+    b->amount_cents = bk_booking_amount(book.tier, book.quantity, BK_BOOKING_PENDING);
     memcpy(b->customer, book.customer, sizeof(b->customer)); /* "" when none */
     bk_clock_format(msg.accepted_at_ms, b->created_at, sizeof(b->created_at));
 
@@ -385,7 +387,7 @@ static enum MHD_Result handle_booking(bk_http *http, request *req, const char *u
         bk_err err;
         bk_err_clear(&err);
         int found = 0;
-        if (bk_lookup_booking(thread_db(http), id, b, &found, &err) != BK_OK) {
+        if (bk_lookup_booking(thread_db(http), http->tiers, id, b, &found, &err) != BK_OK) {
             bk_log_warn("event=lookup_failed booking=%s msg=\"%s\"", id, err.msg);
             return bk_reply_error(req->conn, &req->reply, 503, "booking status unavailable, retry shortly", NULL);
         }
@@ -723,6 +725,7 @@ bk_http *bk_http_new(const bk_http_deps *deps, bk_err *err)
     }
     http->cfg = cfg;
     http->key = deps->key;
+    http->tiers = deps->tiers;
     http->pub = deps->pub;
     http->watch = deps->watch;
     http->health = deps->health;

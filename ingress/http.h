@@ -39,8 +39,9 @@ extern const char *const bk_route_names[BK_ROUTE_COUNT];
 typedef struct bk_http_deps {
     const bk_cfg *cfg;
     const bk_id_key *key;
-    bk_pub *pub;     /* created with bk_http_published as its callback */
-    bk_watch *watch; /* created with bk_http_watched as its callback, feeding recent */
+    const bk_tier_catalogue *tiers; /* read at start, never changed */
+    bk_pub *pub;                    /* created with bk_http_published as its callback */
+    bk_watch *watch;                /* created with bk_http_watched as its callback, feeding recent */
     bk_health *health;
     bk_recent *recent;
     bk_tickets *tickets;

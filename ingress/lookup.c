@@ -36,12 +36,12 @@ bk_db *bk_lookup_db_new(const char *dsn)
     return db;
 }
 
-/* Fills b from a row; 0 if the row holds a tier or a status this build does not know. */
-static int read_row(PGresult *res, int row, bk_booking *b)
+/* Fills b from a row; 0 if the row holds a tier the catalogue or a status this build does not know. */
+static int read_row(const bk_tier_catalogue *tiers, PGresult *res, int row, bk_booking *b)
 {
     memset(b, 0, sizeof(*b));
     snprintf(b->booking_id, sizeof(b->booking_id), "%s", PQgetvalue(res, row, 0));
-    b->tier = bk_tier_find(PQgetvalue(res, row, 1), strlen(PQgetvalue(res, row, 1)));
+    b->tier = bk_tier_find(tiers, PQgetvalue(res, row, 1), strlen(PQgetvalue(res, row, 1)));
     b->quantity = atoi(PQgetvalue(res, row, 2));
     int known = bk_booking_status_parse(PQgetvalue(res, row, 3), PQgetvalue(res, row, 4), &b->status, NULL) == BK_OK;
     b->amount_cents = strtoll(PQgetvalue(res, row, 5), NULL, 10);
@@ -51,27 +51,29 @@ static int read_row(PGresult *res, int row, bk_booking *b)
     return known && b->tier != NULL;
 }
 
-int bk_lookup_booking(bk_db *db, const char *id, bk_booking *out, int *found, bk_err *err)
+int bk_lookup_booking(bk_db *db, const bk_tier_catalogue *tiers, const char *id, bk_booking *out, int *found,
+                      bk_err *err)
 {
     PGresult *res = NULL;
     const char *values[] = {id};
     *found = 0;
     int rc = read_exec(db, "booking", 1, values, &res, err);
     if (rc == BK_OK && PQntuples(res) == 1) {
-        *found = read_row(res, 0, out);
+        *found = read_row(tiers, res, 0, out);
     }
     PQclear(res);
     return rc;
 }
 
-int bk_lookup_bookings(bk_db *db, const char *ids_literal, bk_lookup_fn fn, void *arg, bk_err *err)
+int bk_lookup_bookings(bk_db *db, const bk_tier_catalogue *tiers, const char *ids_literal, bk_lookup_fn fn, void *arg,
+                       bk_err *err)
 {
     PGresult *res = NULL;
     const char *values[] = {ids_literal};
     int rc = read_exec(db, "bookings", 1, values, &res, err);
     for (int row = 0; rc == BK_OK && row < PQntuples(res); row++) {
         bk_booking b;
-        if (read_row(res, row, &b)) {
+        if (read_row(tiers, res, row, &b)) {
             fn(&b, arg);
         }
     }
@@ -79,21 +81,22 @@ int bk_lookup_bookings(bk_db *db, const char *ids_literal, bk_lookup_fn fn, void
     return rc;
 }
 
-int bk_lookup_tiers(bk_db *db, bk_tier_state states[BK_TIER_COUNT], bk_err *err)
+int bk_lookup_tiers(bk_db *db, const bk_tier_catalogue *tiers, bk_tier_state states[BK_TIER_PARTITIONS_MAX],
+                    bk_err *err)
 {
     PGresult *res = NULL;
     int rc = read_exec(db, "tiers", 0, NULL, &res, err);
     int n_found = 0;
     for (int row = 0; rc == BK_OK && row < PQntuples(res); row++) {
-        const bk_tier *tier = bk_tier_find(PQgetvalue(res, row, 0), strlen(PQgetvalue(res, row, 0)));
+        const bk_tier *tier = bk_tier_find(tiers, PQgetvalue(res, row, 0), strlen(PQgetvalue(res, row, 0)));
         if (tier != NULL) {
             states[tier->partition].capacity = (int32_t)atol(PQgetvalue(res, row, 1));
             states[tier->partition].available = (int32_t)atol(PQgetvalue(res, row, 2));
             n_found++;
         }
     }
-    if (rc == BK_OK && n_found != BK_TIER_COUNT) {
-        rc = bk_err_set(err, BK_E_DB, "tiers table holds %d of the %d tiers", n_found, BK_TIER_COUNT);
+    if (rc == BK_OK && n_found != tiers->count) {
+        rc = bk_err_set(err, BK_E_DB, "tiers table holds %d of the %d tiers of the catalogue", n_found, tiers->count);
     }
     PQclear(res);
     return rc;

@@ -1,11 +1,13 @@
 /* bk-ingress: validates booking requests, publishes them to Kafka and answers status.
- * main is the composition root: it reads the configuration, raises the file limit for many
- * connections, builds the HTTP front's peers and the front itself, waits for SIGINT/SIGTERM, then
+ * main is the composition root: it reads the configuration and the tier catalogue (the database's
+ * tiers table), raises the file limit for many connections, builds the HTTP front's peers, checks
+ * the topic against the catalogue, builds the front itself, waits for SIGINT/SIGTERM, then
  * drains and frees them in the order ingress/http.h's shutdown contract gives. */
 #include "common/cfg.h"
 #include "common/id.h"
 #include "common/log.h"
 #include "common/signals.h"
+#include "common/tierload.h"
 #include "ingress/http.h"
 
 #include <string.h>
@@ -33,6 +35,7 @@ int main(void)
     bk_cfg cfg;
     bk_err err;
     bk_id_key key;
+    bk_tier_catalogue tiers;
     bk_err_clear(&err);
     bk_log_init("ingress", BK_LOG_INFO);
     if (bk_cfg_load(&cfg, BK_CFG_INGRESS, bk_cfg_env, &err) != BK_OK ||
@@ -47,8 +50,11 @@ int main(void)
 
     /* Built in the reverse of the shutdown order below: each one's peers exist before it. */
     int status = 1;
-    bk_http_deps deps = {.cfg = &cfg, .key = &key};
+    bk_http_deps deps = {.cfg = &cfg, .key = &key, .tiers = &tiers};
     bk_http *http = NULL;
+    if (bk_tierload_read(cfg.pg_dsn, stop, &tiers, &err) != BK_OK) {
+        goto out;
+    }
     deps.claims = bk_claims_new(cfg.pg_dsn, &err);
     if (deps.claims == NULL) {
         goto out;
@@ -59,17 +65,17 @@ int main(void)
     }
     deps.stats = bk_istats_new(bk_route_names, BK_ROUTE_COUNT);
     deps.recent = bk_recent_new(RECENT_SLOTS, RECENT_TRUST_MS);
-    deps.tickets = bk_tickets_new(cfg.tickets_cache_ms, BK_TICKETS_WAIT_MS);
+    deps.tickets = bk_tickets_new(&tiers, cfg.tickets_cache_ms, BK_TICKETS_WAIT_MS);
     if (deps.stats == NULL || deps.recent == NULL || deps.tickets == NULL) {
         bk_err_set(&err, BK_E_NOMEM, "stats, recent or tickets allocation");
         goto out;
     }
-    deps.watch = bk_watch_new(cfg.pg_dsn, deps.recent, bk_http_watched, &err);
+    deps.watch = bk_watch_new(cfg.pg_dsn, &tiers, deps.recent, bk_http_watched, &err);
     if (deps.watch == NULL) {
         goto out;
     }
     deps.pub = bk_pub_new(&cfg, bk_http_published, &err);
-    if (deps.pub == NULL) {
+    if (deps.pub == NULL || bk_pub_check_topic(deps.pub, &tiers, stop, &err) != BK_OK) {
         goto out;
     }
     deps.health = bk_health_new(cfg.pg_dsn, deps.pub, &err);

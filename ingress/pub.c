@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/kafka.h"
 #include "common/log.h"
+#include "common/tierload.h"
 
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
@@ -201,6 +202,15 @@ bk_pub *bk_pub_new(const bk_cfg *cfg, bk_pub_done_fn done, bk_err *err)
 fail:
     bk_pub_free(pub);
     return NULL;
+}
+
+int bk_pub_check_topic(bk_pub *pub, const bk_tier_catalogue *tiers, volatile sig_atomic_t *stop, bk_err *err)
+{
+    pthread_rwlock_rdlock(&pub->lock);
+    int rc = pub->rk != NULL ? bk_tierload_check_topic(pub->rk, pub->cfg->kafka_topic, tiers, stop, err)
+                             : bk_err_set(err, BK_E_KAFKA, "no producer: %s", pub->fatal);
+    pthread_rwlock_unlock(&pub->lock);
+    return rc;
 }
 
 int bk_pub_send(bk_pub *pub, int32_t partition, const char *key, const void *payload, size_t len, void *opaque,

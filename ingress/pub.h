@@ -5,6 +5,9 @@
 
 #include "common/cfg.h"
 #include "common/err.h"
+#include "common/tier.h"
+
+#include <signal.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +35,11 @@ bk_pub *bk_pub_new(const bk_cfg *cfg, bk_pub_done_fn done, bk_err *err);
  * On failure nothing was enqueued and done() is not called. */
 int bk_pub_send(bk_pub *pub, int32_t partition, const char *key, const void *payload, size_t len, void *opaque,
                 bk_err *err) BK_WARN_UNUSED;
+
+/* At start, before the ingress serves: waits (until *stop) for the broker to describe our topic,
+ * then BK_E_INVAL unless it has one partition per tier of the catalogue (common/tierload.h). */
+int bk_pub_check_topic(bk_pub *pub, const bk_tier_catalogue *tiers, volatile sig_atomic_t *stop,
+                       bk_err *err) BK_WARN_UNUSED;
 
 /* Checks the broker answers metadata for our topic within timeout_ms; reason (len bytes) says
  * what failed. Used by the health monitor. */

@@ -181,7 +181,8 @@ enum MHD_Result bk_reply_health(struct MHD_Connection *conn, bk_reply_ctx *ctx, 
     return send_gen(conn, ctx, ok ? 200 : 503, g, NULL);
 }
 
-char *bk_reply_render_tickets(const bk_tier_state states[BK_TIER_COUNT], size_t *len)
+char *bk_reply_render_tickets(const bk_tier_catalogue *tiers, const bk_tier_state states[BK_TIER_PARTITIONS_MAX],
+                              size_t *len)
 {
     char *out = NULL;
     yajl_gen g = yajl_gen_alloc(NULL);
@@ -189,8 +190,8 @@ char *bk_reply_render_tickets(const bk_tier_state states[BK_TIER_COUNT], size_t 
         return NULL;
     }
     yajl_gen_array_open(g);
-    for (int k = 0; k < BK_TIER_COUNT; k++) {
-        const bk_tier *t = bk_tier_at(k);
+    for (int k = 0; k < tiers->count; k++) {
+        const bk_tier *t = bk_tier_at(tiers, k);
         yajl_gen_map_open(g);
         bk_json_put_str(g, "tier", t->code);
         bk_json_put_str(g, "name", t->name);

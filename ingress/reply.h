@@ -43,6 +43,7 @@ enum MHD_Result bk_reply_accepted(struct MHD_Connection *conn, bk_reply_ctx *ctx
 enum MHD_Result bk_reply_health(struct MHD_Connection *conn, bk_reply_ctx *ctx, const bk_health_state *state);
 
 /* The GET /tickets body for these states, malloc'd (*len bytes), or NULL. */
-char *bk_reply_render_tickets(const bk_tier_state states[BK_TIER_COUNT], size_t *len);
+char *bk_reply_render_tickets(const bk_tier_catalogue *tiers, const bk_tier_state states[BK_TIER_PARTITIONS_MAX],
+                              size_t *len);
 
 #endif

@@ -13,6 +13,7 @@
 struct bk_tickets {
     pthread_mutex_t lock;     /* guards the fields below, never held across a query */
     pthread_cond_t refreshed; /* broadcast when a refresh ends (CLOCK_MONOTONIC) */
+    const bk_tier_catalogue *tiers;
     int max_age_ms;
     int wait_ms;
     int refreshing; /* one thread is querying the database for a new body */
@@ -22,7 +23,7 @@ struct bk_tickets {
     int64_t fetched_ms; /* monotonic */
 };
 
-bk_tickets *bk_tickets_new(int max_age_ms, int wait_ms)
+bk_tickets *bk_tickets_new(const bk_tier_catalogue *tiers, int max_age_ms, int wait_ms)
 {
     bk_tickets *tickets = calloc(1, sizeof(*tickets));
     if (tickets != NULL) {
@@ -32,6 +33,7 @@ bk_tickets *bk_tickets_new(int max_age_ms, int wait_ms)
         pthread_cond_init(&tickets->refreshed, &attr);
         pthread_condattr_destroy(&attr);
         pthread_mutex_init(&tickets->lock, NULL);
+        tickets->tiers = tiers;
         tickets->max_age_ms = max_age_ms;
         tickets->wait_ms = wait_ms;
     }
@@ -109,9 +111,9 @@ char *bk_tickets_get(bk_tickets *tickets, bk_db *db, size_t *len, bk_err *err)
     if (refresh) {
         /* The one refresher queries without the lock: the others meanwhile get the cached body,
          * or once it is too old wait for this refresh, bounded (a 503 after wait_ms). */
-        bk_tier_state states[BK_TIER_COUNT];
-        if (bk_lookup_tiers(db, states, err) == BK_OK) {
-            body = bk_reply_render_tickets(states, &body_len);
+        bk_tier_state states[BK_TIER_PARTITIONS_MAX];
+        if (bk_lookup_tiers(db, tickets->tiers, states, err) == BK_OK) {
+            body = bk_reply_render_tickets(tickets->tiers, states, &body_len);
         }
     }
 

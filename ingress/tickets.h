@@ -5,6 +5,7 @@
 
 #include "common/db.h"
 #include "common/err.h"
+#include "common/tier.h"
 
 #include <stddef.h>
 
@@ -13,7 +14,7 @@ typedef struct bk_tickets bk_tickets;
 /* Refreshes the body once it is max_age_ms old. A caller that finds no body young enough to serve
  * while another refreshes it waits for that refresh, at most wait_ms (the query itself is
  * bounded: common/db.c), rather than answer 503 at once. */
-bk_tickets *bk_tickets_new(int max_age_ms, int wait_ms);
+bk_tickets *bk_tickets_new(const bk_tier_catalogue *tiers, int max_age_ms, int wait_ms);
 void bk_tickets_free(bk_tickets *tickets);
 
 /* No body older than this is served (the API promises at most 1 s). */

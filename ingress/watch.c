@@ -27,6 +27,7 @@ typedef struct waiter {
 
 struct bk_watch {
     bk_db *db;
+    const bk_tier_catalogue *tiers;
     bk_recent *recent;
     bk_watch_done_fn done;
     pthread_t thread;
@@ -165,7 +166,7 @@ static void take_announcement(bk_watch *watch, const char *payload, decided *d)
         bk_err_clear(&err);
         if (len == 0) {
             /* an empty line: nothing to read */
-        } else if (bk_outcome_parse(line, len, &o, &err) == BK_OK) {
+        } else if (bk_outcome_parse(watch->tiers, line, len, &o, &err) == BK_OK) {
             bk_recent_put_final(watch->recent, &o);
             bk_booking_from_outcome(&o, 1, &booking);
             on_decided(&booking, d);
@@ -198,7 +199,7 @@ static void check_waiters(bk_watch *watch, int64_t added_before)
     bk_err err;
     bk_err_clear(&err);
     decided d = {0};
-    if (bk_lookup_bookings(watch->db, lit, on_decided, &d, &err) != BK_OK) {
+    if (bk_lookup_bookings(watch->db, watch->tiers, lit, on_decided, &d, &err) != BK_OK) {
         bk_log_warn("event=watch_lookup_failed waiters=%zu msg=\"%s\"", n, err.msg);
     }
     if (d.n > 0) {
@@ -292,7 +293,8 @@ static void *run(void *arg)
     return NULL;
 }
 
-bk_watch *bk_watch_new(const char *dsn, bk_recent *recent, bk_watch_done_fn done, bk_err *err)
+bk_watch *bk_watch_new(const char *dsn, const bk_tier_catalogue *tiers, bk_recent *recent, bk_watch_done_fn done,
+                       bk_err *err)
 {
     bk_watch *watch = calloc(1, sizeof(*watch));
     if (watch == NULL) {
@@ -300,6 +302,7 @@ bk_watch *bk_watch_new(const char *dsn, bk_recent *recent, bk_watch_done_fn done
         return NULL;
     }
     pthread_mutex_init(&watch->lock, NULL);
+    watch->tiers = tiers;
     watch->recent = recent;
     watch->done = done;
     watch->db = bk_lookup_db_new(dsn);

@@ -22,7 +22,8 @@ typedef void (*bk_watch_done_fn)(void *opaque, const bk_booking *booking);
 
 /* Starts the watch thread on its own connection to dsn, feeding recent (borrowed, must outlive
  * the watch). NULL with err on failure. */
-bk_watch *bk_watch_new(const char *dsn, bk_recent *recent, bk_watch_done_fn done, bk_err *err);
+bk_watch *bk_watch_new(const char *dsn, const bk_tier_catalogue *tiers, bk_recent *recent, bk_watch_done_fn done,
+                       bk_err *err);
 
 /* Waits for booking id until deadline_ms (monotonic); thread-safe. If the booking memory already
  * holds the outcome, nothing is registered: *decided = 1, out holds the booking, and done() is not

@@ -6,6 +6,7 @@
 #include "common/kafka.h"
 #include "common/log.h"
 #include "common/tier.h"
+#include "common/tierload.h"
 #include "processor/position.h"
 #include "processor/pstats.h"
 #include "processor/store.h"
@@ -29,6 +30,7 @@ typedef struct part_batch {
 
 struct bk_proc {
     const bk_cfg *cfg;
+    const bk_tier_catalogue *tiers;
     rd_kafka_t *rk;
     bk_store *store;
     bk_pstats *stats;
@@ -77,7 +79,7 @@ static int apply(bk_proc *proc, int32_t p, bk_store_msg *msgs, size_t n, bk_err 
 {
     bk_store_stats stats;
     int64_t started = bk_clock_mono_us();
-    int rc = bk_store_apply(proc->store, p, bk_tier_by_partition(p), msgs, n, &stats, err);
+    int rc = bk_store_apply(proc->store, p, bk_tier_by_partition(proc->tiers, p), msgs, n, &stats, err);
     double seconds = (double)(bk_clock_mono_us() - started) / 1e6;
     if (rc != BK_OK) {
         bk_pstats_failure(proc->stats);
@@ -222,7 +224,7 @@ static void add_message(bk_proc *proc, rd_kafka_message_t *rkm)
     bk_err err;
     bk_err_clear(&err);
     m->offset = rkm->offset;
-    m->decoded = bk_msg_decode(rkm->payload, rkm->len, &m->msg, &err) == BK_OK;
+    m->decoded = bk_msg_decode(proc->tiers, rkm->payload, rkm->len, &m->msg, &err) == BK_OK;
     if (m->decoded && m->msg.tier->partition != p) {
         bk_err_set(&err, BK_E_INVAL, "tier %s does not belong to partition %" PRId32, m->msg.tier->code, p);
         m->decoded = 0;
@@ -395,17 +397,17 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code, rd_kafka_topi
     bk_log_info("event=partitions_revoked n=%d reason=%s", parts->cnt, rd_kafka_err2str(code));
 }
 
-bk_proc *bk_proc_new(const bk_cfg *cfg, bk_err *err)
+bk_proc *bk_proc_new(const bk_cfg *cfg, const bk_tier_catalogue *tiers, bk_err *err)
 {
     char errstr[512];
     bk_proc *proc = calloc(1, sizeof(*proc));
     rd_kafka_conf_t *conf = NULL;
-    rd_kafka_topic_partition_list_t *topics = NULL;
     if (proc == NULL) {
         bk_err_set(err, BK_E_NOMEM, "calloc bk_proc");
         goto fail;
     }
     proc->cfg = cfg;
+    proc->tiers = tiers;
     proc->backoff_ms = BACKOFF_MIN_MS;
     for (int p = 0; p < BK_TIER_PARTITIONS_MAX; p++) {
         proc->parts[p].msgs = calloc((size_t)cfg->batch_max, sizeof(bk_store_msg));
@@ -454,15 +456,6 @@ bk_proc *bk_proc_new(const bk_cfg *cfg, bk_err *err)
         bk_err_set(err, BK_E_NOMEM, "bk_pstats_new");
         goto fail;
     }
-
-    topics = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(topics, cfg->kafka_topic, RD_KAFKA_PARTITION_UA);
-    rd_kafka_resp_err_t kerr = rd_kafka_subscribe(proc->rk, topics);
-    rd_kafka_topic_partition_list_destroy(topics);
-    if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        bk_err_set(err, BK_E_KAFKA, "rd_kafka_subscribe %s failed: %s", cfg->kafka_topic, rd_kafka_err2str(kerr));
-        goto fail;
-    }
     return proc;
 
 fail:
@@ -471,10 +464,32 @@ fail:
     return NULL;
 }
 
+/* Joins the group only once the topic has one partition per tier: a processor never consumes a
+ * topic its catalogue does not describe. */
+static int subscribe(bk_proc *proc, volatile sig_atomic_t *stop, bk_err *err)
+{
+    const char *topic = proc->cfg->kafka_topic;
+    int rc = bk_tierload_check_topic(proc->rk, topic, proc->tiers, stop, err);
+    if (rc != BK_OK) {
+        return rc;
+    }
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t kerr = rd_kafka_subscribe(proc->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rc = bk_err_set(err, BK_E_KAFKA, "rd_kafka_subscribe %s failed: %s", topic, rd_kafka_err2str(kerr));
+    }
+    return rc;
+}
+
 int bk_proc_run(bk_proc *proc, volatile sig_atomic_t *stop, bk_err *err)
 {
-    (void)err;
     proc->stop = stop;
+    int rc = subscribe(proc, stop, err);
+    if (rc != BK_OK) {
+        return rc;
+    }
     while (!*stop) {
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(proc->rk, poll_timeout(proc));
         if (rkm != NULL && rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {

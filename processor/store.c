@@ -37,13 +37,13 @@ static const bk_db_stmt stmts[] = {
      "INSERT INTO bookings (booking_id, tier, quantity, customer, status, reason, amount_cents, created_at, "
      "decided_at, kafka_partition, kafka_offset) "
      "SELECT b.id, t.tier, b.qty, b.customer, b.status, b.reason, "
-     /* An invalid booking (its message could not be applied) costs nothing; its qty may be NULL. */
-     "CASE WHEN b.reason = 'invalid' THEN 0 ELSE b.qty::bigint * t.price_cents END, "
+     /* The amount is computed in C from the loaded catalogue (bk_booking_amount), as in replies. */
+     "b.amount, "
      /* Exact milliseconds (no float): the ingresses show the same instants from the NOTIFY. */
      "timestamptz 'epoch' + b.accepted_ms * interval '1 millisecond', "
      "timestamptz 'epoch' + $4::bigint * interval '1 millisecond', $2, b.off "
      "FROM jsonb_to_recordset($3::jsonb) AS b(id text, qty int, customer text, status text, reason text, "
-     "accepted_ms bigint, off bigint) JOIN tiers t ON t.tier = $1 "
+     "amount bigint, accepted_ms bigint, off bigint) JOIN tiers t ON t.tier = $1 "
      "ON CONFLICT (booking_id) DO NOTHING"},
     /* The guarded decrement: even if our arithmetic were wrong, no row ever goes below zero. */
     {"decrement", "UPDATE tiers SET available = available - $2 WHERE tier = $1 AND available >= $2"},
@@ -203,6 +203,7 @@ static int insert_bookings(bk_store *store, int32_t partition, const bk_tier *ti
              (status == BK_BOOKING_INVALID || !m->has_customer || bk_json_put_str(g, "customer", m->customer)) &&
              bk_json_put_str(g, "status", bk_booking_status_name(status)) &&
              (reason == NULL || bk_json_put_str(g, "reason", reason)) &&
+             bk_json_put_int(g, "amount", bk_booking_amount(tier, m->quantity, status)) &&
              bk_json_put_int(g, "accepted_ms", created_ms(&msgs[k], decided_ms)) &&
              bk_json_put_int(g, "off", msgs[k].offset) && yajl_gen_map_close(g) == yajl_gen_status_ok;
     }

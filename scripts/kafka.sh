@@ -4,7 +4,15 @@
 # cluster id live in $BK_STATE_DIR/kafka; the topic "bookings" gets one partition per tier.
 
 readonly KAFKA_TOPIC=bookings
-readonly KAFKA_PARTITIONS=3 # 0 VIP, 1 FRONT_ROW, 2 GA (tiers.position)
+
+# The partition count: one per row of the tiers table (tiers.position is the partition), read from
+# PostgreSQL, which the stack starts first. The services check the topic against the same table.
+kafka_partitions() {
+    local n
+    n=$(psql_booking -At -c 'SELECT count(*) FROM tiers') || die "could not count the tiers in PostgreSQL"
+    [[ $n =~ ^[1-9][0-9]*$ ]] || die "the tiers table holds ${n:-no} tiers: no topic to create"
+    printf '%s\n' "$n"
+}
 
 kafka_pidfile() { printf '%s\n' "$RUN_DIR/kafka.pid"; }
 kafka_pid() { pid_alive "$(kafka_pidfile)" "*kafka.Kafka $KAFKA_DIR/server.properties*"; }
@@ -135,18 +143,19 @@ kafka_wait_ready() {
 }
 
 kafka_ensure_topic() {
-    local marker=$KAFKA_DIR/topic-checked desc count
+    local marker=$KAFKA_DIR/topic-checked desc count partitions
     # Partition count verified once after creation; later starts only check the topic exists.
     if [[ -f $marker ]] && grep -qx "$KAFKA_TOPIC" <<<"$KAFKA_TOPIC_LIST"; then
         return 0
     fi
+    partitions=$(kafka_partitions)
     kafka_topics --create --if-not-exists --topic "$KAFKA_TOPIC" \
-        --partitions "$KAFKA_PARTITIONS" --replication-factor 1 >/dev/null ||
+        --partitions "$partitions" --replication-factor 1 >/dev/null ||
         die "could not create topic $KAFKA_TOPIC"
     desc=$(kafka_topics --describe --topic "$KAFKA_TOPIC") || die "could not describe topic $KAFKA_TOPIC"
     count=$(sed -n 's/.*PartitionCount: *\([0-9]*\).*/\1/p' <<<"$desc" | head -n1)
-    [[ $count == "$KAFKA_PARTITIONS" ]] ||
-        die "topic $KAFKA_TOPIC has ${count:-?} partitions, expected $KAFKA_PARTITIONS (one per tier)"
+    [[ $count == "$partitions" ]] ||
+        die "topic $KAFKA_TOPIC has ${count:-?} partitions, expected $partitions (one per tier)"
     log "topic $KAFKA_TOPIC ready: $count partitions"
     touch "$marker"
 }

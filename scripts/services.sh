@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Our own services as background processes: BK_PROCESSORS bk-processor instances (one consumer
-# group; Kafka spreads the three partitions over them) and BK_INGRESSES bk-ingress instances, the
+# group; Kafka spreads the partitions over them) and BK_INGRESSES bk-ingress instances, the
 # i-th listening on BK_HTTP_PORT + i - 1 (put a load balancer in front of several). Default 1 + 1.
 
 # processor, processor-2, ...: the name of the pidfile and the log of instance I.

@@ -5,6 +5,7 @@
  * re-encodes a decoded message when PostgreSQL refuses it, to keep it as a dead letter. */
 #include "common/id.h"
 #include "common/msg.h"
+#include "tests/unit/catalogue.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -24,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void check_decoded(const bk_msg *msg)
 {
     CHECK(strlen(msg->booking_id) == BK_BOOKING_ID_LEN && bk_id_well_formed(msg->booking_id, BK_BOOKING_ID_LEN));
-    CHECK(msg->tier != NULL && bk_tier_find(msg->tier->code, strlen(msg->tier->code)) == msg->tier);
+    CHECK(msg->tier != NULL && bk_tier_find(bk_test_tiers(), msg->tier->code, strlen(msg->tier->code)) == msg->tier);
     CHECK(msg->quantity >= 1 && msg->quantity <= BK_BOOKING_QUANTITY_MAX);
     CHECK(msg->accepted_at_ms > 0 && msg->accepted_at_ms <= BK_MSG_ACCEPTED_AT_MAX);
     if (msg->has_customer) {
@@ -52,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bk_msg msg;
     bk_err err;
     bk_err_clear(&err);
-    int rc = bk_msg_decode(payload, size, &msg, &err);
+    int rc = bk_msg_decode(bk_test_tiers(), payload, size, &msg, &err);
     free(payload);
     if (rc != BK_OK) {
         CHECK(rc == BK_E_INVAL || rc == BK_E_TOOBIG);
@@ -67,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = 0;
     CHECK(bk_msg_encode(&msg, again, sizeof(again), &len, &err) == BK_OK);
     bk_msg back;
-    CHECK(bk_msg_decode(again, len, &back, &err) == BK_OK);
+    CHECK(bk_msg_decode(bk_test_tiers(), again, len, &back, &err) == BK_OK);
     CHECK(same(&msg, &back));
     return 0;
 }

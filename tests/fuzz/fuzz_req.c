@@ -9,6 +9,7 @@
  * flags says whether line k is sent at all (else the header or parameter is absent: NULL); a line is cut
  * at its first NUL, as libmicrohttpd hands values over as C strings. Missing lines are absent too. */
 #include "common/msg.h"
+#include "tests/unit/catalogue.h"
 #include "common/req.h"
 
 #include <stdint.h>
@@ -57,14 +58,14 @@ static void check_body(const char *body, size_t len, int max_quantity)
     bk_book_req book;
     bk_err err;
     bk_err_clear(&err);
-    int rc = bk_req_parse_book(body, len, max_quantity, &book, &err);
+    int rc = bk_req_parse_book(bk_test_tiers(), body, len, max_quantity, &book, &err);
     if (rc != BK_OK) {
         check_error(rc, &err);
         CHECK(rc != BK_E_TOOBIG || len > BK_BOOKING_BODY_MAX);
         return;
     }
     CHECK(len <= BK_BOOKING_BODY_MAX);
-    CHECK(book.tier != NULL && bk_tier_find(book.tier->code, strlen(book.tier->code)) == book.tier);
+    CHECK(book.tier != NULL && bk_tier_find(bk_test_tiers(), book.tier->code, strlen(book.tier->code)) == book.tier);
     CHECK(book.quantity >= 1 && book.quantity <= max_quantity);
     if (book.has_customer) {
         CHECK(strlen(book.customer) <= BK_BOOKING_CUSTOMER_BYTES);
@@ -85,7 +86,7 @@ static void check_body(const char *body, size_t len, int max_quantity)
     size_t payload_len = 0;
     CHECK(bk_msg_encode(&msg, payload, sizeof(payload), &payload_len, &err) == BK_OK);
     bk_msg back;
-    CHECK(bk_msg_decode(payload, payload_len, &back, &err) == BK_OK);
+    CHECK(bk_msg_decode(bk_test_tiers(), payload, payload_len, &back, &err) == BK_OK);
     CHECK(strcmp(back.booking_id, ID) == 0 && back.tier == book.tier && back.quantity == book.quantity);
     CHECK(back.has_customer == book.has_customer && strcmp(back.customer, book.customer) == 0);
     CHECK(back.accepted_at_ms == msg.accepted_at_ms);

@@ -21,12 +21,21 @@ import requests
 
 TOPIC = os.environ.get("BK_KAFKA_TOPIC", "bookings")
 
-# The seeded tiers (sql/002_seed_tiers.sql): code, name, price in cents, seats, partition.
-TIERS = [
-    ("VIP", "VIP", 10000, 100, 0),
-    ("FRONT_ROW", "Front Row", 5000, 200, 1),
-    ("GA", "General Admission", 1000, 1000, 2),
-]
+
+def load_tiers(dsn=None):
+    """The tier catalogue as the services read it at start: the tiers table, in position (= Kafka
+    partition, = GET /tickets) order, as (code, name, price in cents, seats, partition)."""
+    dsn = dsn or os.environ.get("BK_PG_DSN")
+    if not dsn:
+        raise RuntimeError("BK_PG_DSN is not set: the tier catalogue is read from the database "
+                           "(eval \"$(./bk --test env)\")")
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute("SELECT tier, name, price_cents, capacity, position FROM tiers ORDER BY position")
+        return [tuple(row) for row in rows.fetchall()]
+
+
+# Read once per session, before any test changes a capacity; the session restores these seats at its end.
+TIERS = load_tiers()
 TIER_CODES = [t[0] for t in TIERS]
 PRICE = {t[0]: t[2] for t in TIERS}
 SEATS = {t[0]: t[3] for t in TIERS}

@@ -3,12 +3,14 @@ second booking or a second decrement, and the booking keeps the first request's 
 A key is bound to the first request's body: the same key with another body is 422, on any ingress, and a
 replay never shows another request's customer. Keys are 8 to 64 characters, so none is trivially guessed."""
 
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 import conftest
 from helpers import Api, assert_final_booking, error_body, json_body, new_key, wait_until
+from test_health import FreezableProxy
 
 OTHER_REQUEST = "used for another request"
 
@@ -167,10 +169,16 @@ def test_same_key_other_tier_on_two_ingresses_first_claim_wins(stack, api, ingre
 def test_a_keyed_request_without_the_database_is_503(cfg, tmp_path_factory, reset_tier):
     """Without PostgreSQL the ingress cannot tell whether a key was used: it promises nothing (503 with
     Retry-After) rather than risk a 202 for a request that another ingress refused. Without a key
-    there is nothing to check: the booking goes through."""
+    there is nothing to check: the booking goes through. The ingress reads the tier catalogue from
+    PostgreSQL before it serves, so the database goes away after its start (a proxy closed)."""
     reset_tier("GA", 1000)
-    dead_dsn = cfg["BK_PG_DSN"].rsplit(":", 1)[0] + ":1/booking"
-    api_c, ingress = start_ingress(cfg, tmp_path_factory, 3, "ingress-nodb", BK_PG_DSN=dead_dsn)
+    dsn = urllib.parse.urlparse(cfg["BK_PG_DSN"])
+    proxy = FreezableProxy(dsn.hostname, dsn.port)
+    proxied_dsn = dsn._replace(netloc=f"{dsn.username}:{dsn.password}@127.0.0.1:{proxy.port}").geturl()
+    try:
+        api_c, ingress = start_ingress(cfg, tmp_path_factory, 3, "ingress-nodb", BK_PG_DSN=proxied_dsn)
+    finally:
+        proxy.close()
     try:
         resp = api_c.book("GA", 1, key=new_key())
         error_body(resp, 503)

@@ -3,6 +3,8 @@
  * read back from the database's text the same way they are written. */
 #include "unit.h"
 
+#include "catalogue.h"
+
 #include "common/booking.h"
 #include "common/outcome.h"
 
@@ -35,7 +37,7 @@ static void test_from_outcome(void **state)
         {"pending ignores sold out", SOLD_OUT, "GA", 5, NULL, 0, BK_BOOKING_PENDING, 5000, ""},
     };
     for (size_t k = 0; k < N_ELEMS(cases); k++) {
-        bk_outcome o = {.tier = bk_tier_find(cases[k].tier, strlen(cases[k].tier)),
+        bk_outcome o = {.tier = bk_tier_find(bk_test_tiers(), cases[k].tier, strlen(cases[k].tier)),
                         .quantity = cases[k].quantity,
                         .confirmed = cases[k].kind == CONFIRMED,
                         .invalid = cases[k].kind == INVALID,

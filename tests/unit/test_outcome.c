@@ -4,6 +4,8 @@
  * line the processor wrote (the ingress then answers from the database). */
 #include "unit.h"
 
+#include "catalogue.h"
+
 #include "common/msg.h"
 #include "common/outcome.h"
 
@@ -54,7 +56,7 @@ static void fill(const round_trip_case *c, bk_outcome *o)
     snprintf(o->booking_id, sizeof(o->booking_id), "%s", c->booking_id);
     o->confirmed = c->confirmed;
     o->invalid = c->invalid;
-    o->tier = bk_tier_find(c->tier, strlen(c->tier));
+    o->tier = bk_tier_find(bk_test_tiers(), c->tier, strlen(c->tier));
     assert_non_null(o->tier);
     o->quantity = c->quantity;
     o->created_ms = c->created_ms;
@@ -86,7 +88,7 @@ static void test_round_trip(void **state)
             EXPECT_TRUE(c->name, "no control byte inside the line", (unsigned char)buf[i] >= 0x20 && buf[i] != 0x7f);
         }
         memset(&out, 0x5a, sizeof(out));
-        EXPECT_RC(c->name, bk_outcome_parse(buf, len - 1, &out, &err), BK_OK, &err);
+        EXPECT_RC(c->name, bk_outcome_parse(bk_test_tiers(), buf, len - 1, &out, &err), BK_OK, &err);
         EXPECT_STR(c->name, "booking_id", out.booking_id, in.booking_id);
         EXPECT_INT(c->name, "confirmed", out.confirmed, in.confirmed);
         EXPECT_INT(c->name, "invalid", out.invalid, in.invalid);
@@ -194,7 +196,8 @@ static void test_append_payloads(void **state)
                 nl = memchr(line, '\n', (size_t)(payload + payload_len - line));
                 assert_non_null(nl);
                 bk_outcome back;
-                EXPECT_RC(cases[k].name, bk_outcome_parse(line, (size_t)(nl - line), &back, &err), BK_OK, &err);
+                EXPECT_RC(cases[k].name, bk_outcome_parse(bk_test_tiers(), line, (size_t)(nl - line), &back, &err),
+                          BK_OK, &err);
                 EXPECT_INT(cases[k].name, "outcomes in order", back.quantity,
                            (int)(n_lines % BK_BOOKING_QUANTITY_MAX + 1));
                 if (line == payload && prev_payload > 0) {
@@ -259,7 +262,7 @@ static void test_parse_refuses(void **state)
         bk_outcome o;
         bk_err err;
         bk_err_clear(&err);
-        int rc = bk_outcome_parse(line, len, &o, &err);
+        int rc = bk_outcome_parse(bk_test_tiers(), line, len, &o, &err);
         free(line);
         EXPECT_INT(cases[k].name, "rc", rc, BK_E_INVAL);
         EXPECT_TRUE(cases[k].name, "an error message", err.msg[0] != '\0' && strchr(err.msg, '\n') == NULL);

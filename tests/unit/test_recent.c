@@ -3,6 +3,8 @@
  * its window, a collision evicts, and what comes out is the booking the database would give. */
 #include "unit.h"
 
+#include "catalogue.h"
+
 #include "ingress/recent.h"
 
 #include <stdio.h>
@@ -12,7 +14,7 @@
 
 static const bk_tier *tier(const char *code)
 {
-    return bk_tier_find(code, strlen(code));
+    return bk_tier_find(bk_test_tiers(), code, strlen(code));
 }
 
 static bk_outcome outcome(const char *id, int confirmed, const char *customer)

@@ -5,6 +5,8 @@
  * way. The database and the renderer are stubs here. */
 #include "unit.h"
 
+#include "catalogue.h"
+
 #include "ingress/lookup.h"
 #include "ingress/reply.h"
 #include "ingress/tickets.h"
@@ -42,11 +44,13 @@ static void *nested_get(void *arg)
     return NULL;
 }
 
-int bk_lookup_tiers(bk_db *db, bk_tier_state states[BK_TIER_COUNT], bk_err *err)
+int bk_lookup_tiers(bk_db *db, const bk_tier_catalogue *tiers, bk_tier_state states[BK_TIER_PARTITIONS_MAX],
+                    bk_err *err)
 {
     (void)db;
+    assert_ptr_equal(tiers, bk_test_tiers()); /* the catalogue bk_tickets_new was given */
     int what = stub.script[stub.n_queries++];
-    memset(states, 0, sizeof(bk_tier_state) * BK_TIER_COUNT);
+    memset(states, 0, sizeof(bk_tier_state) * BK_TIER_PARTITIONS_MAX);
     states[0].available = stub.n_queries; /* the body says which query made it */
     if (what == DB_NESTED) {
         sem_t done;
@@ -79,8 +83,10 @@ int bk_lookup_tiers(bk_db *db, bk_tier_state states[BK_TIER_COUNT], bk_err *err)
     return what == DB_FAIL ? bk_err_set(err, BK_E_DB, "stub: database away") : BK_OK;
 }
 
-char *bk_reply_render_tickets(const bk_tier_state states[BK_TIER_COUNT], size_t *len)
+char *bk_reply_render_tickets(const bk_tier_catalogue *tiers, const bk_tier_state states[BK_TIER_PARTITIONS_MAX],
+                              size_t *len)
 {
+    assert_ptr_equal(tiers, bk_test_tiers());
     char text[32];
     *len = (size_t)snprintf(text, sizeof(text), "query %d", (int)states[0].available) + 1;
     char *body = malloc(*len);
@@ -140,7 +146,7 @@ static void test_cache(void **state)
     for (size_t k = 0; k < N_ELEMS(cases); k++) {
         memset(&stub, 0, sizeof(stub));
         memcpy(stub.script, cases[k].script, sizeof(cases[k].script));
-        stub.tickets = bk_tickets_new(cases[k].max_age_ms, cases[k].wait_ms);
+        stub.tickets = bk_tickets_new(bk_test_tiers(), cases[k].max_age_ms, cases[k].wait_ms);
         assert_non_null(stub.tickets);
         char *body = NULL;
         for (int call = 0; call <= cases[k].calls; call++) {
