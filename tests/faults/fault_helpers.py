@@ -154,21 +154,6 @@ class FaultDb(helpers.Db):
         return status
 
 
-@contextlib.contextmanager
-def tier_locked(dsn, tier):
-    """Holds the tier's row lock (SELECT … FOR UPDATE in an open transaction) for the block: a processor
-    batch of that tier then waits inside its transaction, after it locked the partition's offset row. This
-    is how a scenario makes "mid-batch" or "requests in flight" a certainty instead of a race."""
-    conn = psycopg.connect(dsn, connect_timeout=3)
-    try:
-        conn.execute("SELECT available FROM tiers WHERE tier = %s FOR UPDATE", (tier,))
-        yield conn
-    finally:
-        with contextlib.suppress(psycopg.Error):
-            conn.rollback()
-        conn.close()
-
-
 def blocked_batch(db, service, pg_port):
     """(backend pid, xid) of `service`'s transaction that waits for a lock after it wrote (locked the offset
     row): a processor batch stuck behind tier_locked. None if there is none (yet)."""

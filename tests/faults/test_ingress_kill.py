@@ -6,8 +6,8 @@ import time
 
 import requests
 
-from fault_helpers import Attempt, blocked_batch, post_book, tier_locked
-from helpers import wait_until
+from fault_helpers import Attempt, blocked_batch, post_book
+from helpers import tier_locked, wait_until
 
 
 def test_ingress_kill9_with_requests_in_flight(scenario, fleet, db, cfg):

@@ -4,8 +4,8 @@ stored offsets, and every accepted booking is decided exactly once."""
 
 import time
 
-from fault_helpers import assigned_partitions, blocked_batch, tier_locked
-from helpers import wait_until
+from fault_helpers import assigned_partitions, blocked_batch
+from helpers import tier_locked, wait_until
 
 
 def test_processor_kill9_mid_batch(scenario, fleet, db, cfg):

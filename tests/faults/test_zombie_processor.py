@@ -8,8 +8,8 @@ import time
 import pytest
 
 from fault_helpers import (APPLIED_RE, FENCED_RE, SESSION_TIMEOUT_S, TIER_OF_PARTITION, assigned_partitions,
-                           backends_of, owned_partitions, tier_locked)
-from helpers import TIER_CODES, wait_until
+                           backends_of, owned_partitions)
+from helpers import TIER_CODES, tier_locked, wait_until
 
 # The zombie holds a batch for up to 2 s, so that at any moment it most likely has one in hand.
 ZOMBIE_ENV = {"BK_BATCH_WAIT_MS": "2000", "BK_BATCH_MAX": "10000"}

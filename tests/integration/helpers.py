@@ -498,3 +498,18 @@ def client_ports(pid, server_port):
             if inode in inodes and int(remote.split(":")[1], 16) == server_port:
                 ports.add(int(local.split(":")[1], 16))
     return ports
+
+
+@contextlib.contextmanager
+def tier_locked(dsn, tier):
+    """Holds the tier's row lock (SELECT … FOR UPDATE in an open transaction) for the block: a processor
+    batch of that tier then waits inside its transaction, after it locked the partition's offset row. This
+    is how a scenario makes "mid-batch" or "requests in flight" a certainty instead of a race."""
+    conn = psycopg.connect(dsn, connect_timeout=3)
+    try:
+        conn.execute("SELECT available FROM tiers WHERE tier = %s FOR UPDATE", (tier,))
+        yield conn
+    finally:
+        with contextlib.suppress(psycopg.Error):
+            conn.rollback()
+        conn.close()

@@ -6,17 +6,16 @@ it), every request the ingress had received gets an HTTP answer, every suspended
 
 Each test starts its own ingress beside the suite's (BK_HTTP_PORT + 2), so it can stop it."""
 
-import contextlib
 import signal
 import subprocess
 import threading
 import time
 
-import psycopg
 import pytest
 import requests
 
 from conftest import STOP_TIMEOUT, start_ingress, wait_healthy
+import helpers
 from helpers import JSON_CT, wait_until
 
 
@@ -121,18 +120,6 @@ def test_sigterm_under_keepalive_load(own_ingress, db, reset_tier):
     db.wait_decided(promised, 60, "bookings promised by the ingress that was stopped")
 
 
-@contextlib.contextmanager
-def tier_locked(dsn, tier):
-    """Holds the tier's row lock: the processor's next batch of that tier waits, so no outcome comes."""
-    conn = psycopg.connect(dsn, connect_timeout=3)
-    try:
-        conn.execute("SELECT available FROM tiers WHERE tier = %s FOR UPDATE", (tier,))
-        yield
-    finally:
-        with contextlib.suppress(psycopg.Error):
-            conn.rollback()
-        conn.close()
-
 
 def waiters(base):
     text = requests.get(base + "/metrics", timeout=5).text
@@ -148,7 +135,7 @@ def test_sigterm_answers_suspended_long_polls(own_ingress, cfg, db, reset_tier):
     reset_tier("GA")
     stopping = threading.Event()
     clients = [Client(base, "book-wait", stopping, wait_ms=5000) for _ in range(4)]
-    with tier_locked(cfg["BK_PG_DSN"], "GA"):
+    with helpers.tier_locked(cfg["BK_PG_DSN"], "GA"):
         for client in clients:
             client.start()
         wait_until(lambda: waiters(base) >= 4, 30, "4 long-polls suspended in the watch")

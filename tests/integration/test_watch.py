@@ -4,13 +4,11 @@ listens again on a new connection and asks the database about what it may have m
 still ends in time with the final outcome. Each test runs its own ingress beside the suite's
 (BK_HTTP_PORT + 2), so only that ingress's backends are terminated."""
 
-import contextlib
 import signal
 import threading
 import time
 import urllib.parse
 
-import psycopg
 import pytest
 import requests
 
@@ -75,18 +73,6 @@ def waiters(base):
     return float(next(line for line in text.splitlines() if line.startswith("bk_outcome_waiters")).split()[-1])
 
 
-@contextlib.contextmanager
-def tier_locked(dsn, tier):
-    """Holds the tier's row lock: the processor's next batch of that tier waits, so no outcome comes."""
-    conn = psycopg.connect(dsn, connect_timeout=3)
-    try:
-        conn.execute("SELECT available FROM tiers WHERE tier = %s FOR UPDATE", (tier,))
-        yield
-    finally:
-        with contextlib.suppress(psycopg.Error):
-            conn.rollback()
-        conn.close()
-
 
 def test_long_polls_end_with_the_outcome_when_the_listen_backend_is_terminated(own_ingress, cfg, db, reset_tier):
     """A burst of POST /book?wait=3000 on 8 connections while the LISTEN backend is terminated 4 times:
@@ -131,7 +117,7 @@ def test_a_watch_reconnected_by_a_recheck_listens_again(own_ingress, cfg, db, re
     reset_tier("FRONT_ROW")
     pid = wait_until(lambda: listen_backend(db, ingress, pg_port(cfg)), 10, "the LISTEN backend")
     old = {}
-    with tier_locked(cfg["BK_PG_DSN"], "GA"):
+    with helpers.tier_locked(cfg["BK_PG_DSN"], "GA"):
         waiter = threading.Thread(target=lambda: old.update(answer=book_wait(base, 5000)), daemon=True)
         waiter.start()
         wait_until(lambda: waiters(base) >= 1, 10, "a long-poll waiting in the watch")

@@ -9,38 +9,14 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#define SECRET  "unit-test-secret-0123456789"
-#define MAX_ENV 4
-
-typedef struct env_var {
-    const char *name;
-    const char *value;
-} env_var;
-
-/* bk_cfg_lookup takes no context: the environment of the case being run. */
-static const env_var *test_env;
-
-static const char *lookup(const char *name)
+#define SECRET "unit-test-secret-0123456789"
+static int load_for(bk_cfg_service service, const unit_env_var *env, bk_cfg *cfg, bk_err *err)
 {
-    for (size_t k = 0; test_env != NULL && k < MAX_ENV && test_env[k].name != NULL; k++) {
-        if (strcmp(test_env[k].name, name) == 0) {
-            return test_env[k].value;
-        }
-    }
-    return NULL;
-}
-
-static int load_for(bk_cfg_service service, const env_var *env, bk_cfg *cfg, bk_err *err)
-{
-    test_env = env;
-    bk_err_clear(err);
-    int rc = bk_cfg_load(cfg, service, lookup, err);
-    test_env = NULL;
-    return rc;
+    return unit_cfg_load(service, env, cfg, err);
 }
 
 /* Most cases are about the table itself: load it as the ingress, which reads the most settings. */
-static int load(const env_var *env, bk_cfg *cfg, bk_err *err)
+static int load(const unit_env_var *env, bk_cfg *cfg, bk_err *err)
 {
     return load_for(BK_CFG_INGRESS, env, cfg, err);
 }
@@ -87,7 +63,7 @@ static void test_defaults(void **state)
         {"BK_LOG_LEVEL", INGRESS, offsetof(bk_cfg, log_level), 1, BK_LOG_INFO, NULL},
         {"BK_LOG_LEVEL", PROCESSOR, offsetof(bk_cfg, log_level), 1, BK_LOG_INFO, NULL},
     };
-    static const env_var env[MAX_ENV] = {{"BK_ID_SECRET", SECRET}};
+    static const unit_env_var env[UNIT_ENV_MAX] = {{"BK_ID_SECRET", SECRET}};
     for (size_t k = 0; k < N_ELEMS(cases); k++) {
         bk_cfg cfg;
         bk_err err;
@@ -172,7 +148,7 @@ static void test_int_bounds(void **state)
             }
             char name[96];
             snprintf(name, sizeof(name), "%s=%s (%s)", is->name, value, iv->label);
-            const env_var env[MAX_ENV] = {{"BK_ID_SECRET", SECRET}, {is->name, value}};
+            const unit_env_var env[UNIT_ENV_MAX] = {{"BK_ID_SECRET", SECRET}, {is->name, value}};
             bk_cfg cfg;
             bk_err err;
 
@@ -188,7 +164,7 @@ static void test_int_bounds(void **state)
 
 typedef struct env_case {
     const char *name;
-    env_var env[MAX_ENV];
+    unit_env_var env[UNIT_ENV_MAX];
     int want_rc;
     const char *want_msg; /* a substring of err.msg */
     const char *secret;   /* must not appear in err.msg */
@@ -260,7 +236,7 @@ static void test_log_level(void **state)
     };
     for (size_t k = 0; k < N_ELEMS(cases); k++) {
         const char *name = cases[k].value != NULL ? cases[k].value : "(unset)";
-        const env_var env[MAX_ENV] = {{"BK_ID_SECRET", SECRET}, {"BK_LOG_LEVEL", cases[k].value}};
+        const unit_env_var env[UNIT_ENV_MAX] = {{"BK_ID_SECRET", SECRET}, {"BK_LOG_LEVEL", cases[k].value}};
         bk_cfg cfg;
         bk_err err;
         EXPECT_RC(name, load(env, &cfg, &err), BK_OK, &err);
@@ -346,20 +322,20 @@ static void test_services(void **state)
         char line[4096];
         bk_cfg cfg;
         bk_err err;
-        const env_var no_secret[MAX_ENV] = {{NULL, NULL}};
+        const unit_env_var no_secret[UNIT_ENV_MAX] = {{NULL, NULL}};
         int wants_secret = services[v].service == BK_CFG_INGRESS;
         char name[96];
         snprintf(name, sizeof(name), "%s without BK_ID_SECRET", services[v].name);
         EXPECT_RC(name, load_for(services[v].service, no_secret, &cfg, &err), wants_secret ? BK_E_INVAL : BK_OK, &err);
 
-        const env_var env[MAX_ENV] = {{"BK_ID_SECRET", SECRET}};
+        const unit_env_var env[UNIT_ENV_MAX] = {{"BK_ID_SECRET", SECRET}};
         EXPECT_RC(services[v].name, load_for(services[v].service, env, &cfg, &err), BK_OK, &err);
         capture_log(&cfg, services[v].service, line, sizeof(line));
         for (size_t k = 0; k < N_ELEMS(service_rows); k++) {
             int reads = (service_rows[k].services & services[v].service) != 0;
             snprintf(name, sizeof(name), "%s, %s", services[v].name, service_rows[k].name);
             /* The first match wins: the bad value, also when the row is BK_ID_SECRET's. */
-            const env_var bad[MAX_ENV] = {{service_rows[k].name, bad_value()}, {"BK_ID_SECRET", SECRET}};
+            const unit_env_var bad[UNIT_ENV_MAX] = {{service_rows[k].name, bad_value()}, {"BK_ID_SECRET", SECRET}};
             EXPECT_RC(name, load_for(services[v].service, bad, &cfg, &err), reads ? BK_E_INVAL : BK_OK, &err);
             char logged[64];
             snprintf(logged, sizeof(logged), " %s=", service_rows[k].name);
@@ -489,7 +465,7 @@ static void test_mask_dsn_truncates(void **state)
 static void test_log_masks_secrets(void **state)
 {
     (void)state;
-    static const env_var env[MAX_ENV] = {
+    static const unit_env_var env[UNIT_ENV_MAX] = {
         {"BK_ID_SECRET", SECRET},
         {"BK_PG_DSN", "postgresql://booking:pg-pass-word@127.0.0.1:54329/booking"},
     };

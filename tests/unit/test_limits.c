@@ -13,30 +13,10 @@
 
 #define N_CLIENTS 70000 /* more than any table size under test */
 
-typedef struct env_var {
-    const char *name;
-    const char *value;
-} env_var;
-
-static const env_var *test_env;
-
-static const char *lookup(const char *name)
-{
-    for (size_t k = 0; test_env != NULL && test_env[k].name != NULL; k++) {
-        if (strcmp(test_env[k].name, name) == 0) {
-            return test_env[k].value;
-        }
-    }
-    return NULL;
-}
-
-static void load_cfg(const env_var *env, bk_cfg *cfg)
+static void load_cfg(const unit_env_var *env, bk_cfg *cfg)
 {
     bk_err err;
-    bk_err_clear(&err);
-    test_env = env;
-    int rc = bk_cfg_load(cfg, BK_CFG_INGRESS, lookup, &err);
-    test_env = NULL;
+    int rc = unit_cfg_load(BK_CFG_INGRESS, env, cfg, &err);
     EXPECT_RC("config", rc, BK_OK, &err);
 }
 
@@ -51,11 +31,11 @@ static struct sockaddr_in client(uint32_t k)
 static void test_full_table_keeps_rate_limits(void **state)
 {
     (void)state;
-    static const env_var env[] = {{"BK_ID_SECRET", "unit-test-secret-0123456789"},
-                                  {"BK_RATE_PER_S", "1"},
-                                  {"BK_RATE_BURST", "1"},
-                                  {"BK_CLIENT_SLOTS", "64"},
-                                  {NULL, NULL}};
+    static const unit_env_var env[] = {{"BK_ID_SECRET", "unit-test-secret-0123456789"},
+                                       {"BK_RATE_PER_S", "1"},
+                                       {"BK_RATE_BURST", "1"},
+                                       {"BK_CLIENT_SLOTS", "64"},
+                                       {NULL, NULL}};
     bk_cfg cfg;
     load_cfg(env, &cfg);
     bk_limits *limits = bk_limits_new(&cfg, NULL);
@@ -75,10 +55,10 @@ static void test_full_table_keeps_rate_limits(void **state)
 static void test_full_table_keeps_connection_caps(void **state)
 {
     (void)state;
-    static const env_var env[] = {{"BK_ID_SECRET", "unit-test-secret-0123456789"},
-                                  {"BK_CONNS_PER_CLIENT", "1"},
-                                  {"BK_CLIENT_SLOTS", "64"},
-                                  {NULL, NULL}};
+    static const unit_env_var env[] = {{"BK_ID_SECRET", "unit-test-secret-0123456789"},
+                                       {"BK_CONNS_PER_CLIENT", "1"},
+                                       {"BK_CLIENT_SLOTS", "64"},
+                                       {NULL, NULL}};
     bk_cfg cfg;
     load_cfg(env, &cfg);
     bk_limits *limits = bk_limits_new(&cfg, NULL);
@@ -158,9 +138,9 @@ static const forwarded_case forwarded_cases[] = {
 static void test_forwarded_for(void **state)
 {
     (void)state;
-    static const env_var env[] = {{"BK_ID_SECRET", "unit-test-secret-0123456789"},
-                                  {"BK_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.1"},
-                                  {NULL, NULL}};
+    static const unit_env_var env[] = {{"BK_ID_SECRET", "unit-test-secret-0123456789"},
+                                       {"BK_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.1"},
+                                       {NULL, NULL}};
     bk_cfg cfg;
     load_cfg(env, &cfg);
     bk_limits *limits = bk_limits_new(&cfg, NULL);
@@ -200,7 +180,7 @@ static void test_metrics_allowed(void **state)
         {"empty: nobody", "", "127.0.0.1", 0},
     };
     for (size_t k = 0; k < N_ELEMS(cases); k++) {
-        env_var env[] = {
+        unit_env_var env[] = {
             {"BK_ID_SECRET", "unit-test-secret-0123456789"}, {"BK_METRICS_ALLOW", cases[k].allow}, {NULL, NULL}};
         if (cases[k].allow == NULL) {
             env[1] = env[2];
@@ -219,7 +199,7 @@ static void test_bad_networks_are_refused(void **state)
     (void)state;
     static const char *const bad[] = {"10.0.0.0/33", "10.0.0.0/", "10.0.0.0/x", "10.0.0", "::1", "localhost"};
     for (size_t k = 0; k < N_ELEMS(bad); k++) {
-        const env_var env[] = {
+        const unit_env_var env[] = {
             {"BK_ID_SECRET", "unit-test-secret-0123456789"}, {"BK_TRUSTED_PROXIES", bad[k]}, {NULL, NULL}};
         bk_cfg cfg;
         load_cfg(env, &cfg);

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "common/cfg.h"
 #include "common/err.h"
 
 #include <stdlib.h>
@@ -127,6 +128,36 @@ static inline char *unit_text_cstr(const unit_text *t)
     s[len] = '\0';
     free(body);
     return s;
+}
+
+/* A configuration environment for bk_cfg_load, nothing of the process's own: name/value pairs, the
+ * last one {NULL, NULL}. unit_cfg_load reads only env. */
+#define UNIT_ENV_MAX 8 /* room in a table's env arrays: up to 7 settings and the terminator */
+
+typedef struct unit_env_var {
+    const char *name;
+    const char *value;
+} unit_env_var;
+
+static const unit_env_var *unit_env; /* bk_cfg_load's lookup takes no context: the env being loaded */
+
+static inline const char *unit_env_lookup(const char *name)
+{
+    for (size_t k = 0; unit_env != NULL && unit_env[k].name != NULL; k++) {
+        if (strcmp(unit_env[k].name, name) == 0) {
+            return unit_env[k].value;
+        }
+    }
+    return NULL;
+}
+
+static inline int unit_cfg_load(bk_cfg_service service, const unit_env_var *env, bk_cfg *cfg, bk_err *err)
+{
+    unit_env = env;
+    bk_err_clear(err);
+    int rc = bk_cfg_load(cfg, service, unit_env_lookup, err);
+    unit_env = NULL;
+    return rc;
 }
 
 #endif
