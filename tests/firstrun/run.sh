@@ -23,8 +23,8 @@ run_pid=
 
 # Everything ./bk run reads from the environment, and nothing of the caller's stack.
 run_env=(env -u BK_STATE_DIR -u BK_STATIC_DIR -u BK_ID_SECRET -u BK_BIN_DIR -u BK_PG_DSN -u BK_KAFKA_BROKERS
-    BK_KAFKA_LIBS="$BK_KAFKA_LIBS" BK_VENV="$BK_VENV" BK_PG_PORT=$((port - 18380 + 54369))
-    BK_KAFKA_PORT=$((port - 18380 + 19392)) BK_KAFKA_CONTROLLER_PORT=$((port - 18380 + 19393))
+    BK_KAFKA_LIBS="$BK_KAFKA_LIBS" BK_VENV="$BK_VENV" BK_PG_PORT=$((port - 18380 + 54379))
+    BK_KAFKA_PORT=$((port - 18380 + 19382)) BK_KAFKA_CONTROLLER_PORT=$((port - 18380 + 19383))
     BK_HTTP_PORT="$port" BK_METRICS_PORT=$((port + 1)))
 
 finish() {
