@@ -20,6 +20,15 @@ static void load_cfg(const unit_env_var *env, bk_cfg *cfg)
     EXPECT_RC("config", rc, BK_OK, &err);
 }
 
+/* The limits of the ingress configured by env; cfg (which they keep) must outlive them. */
+static bk_limits *new_limits(const unit_env_var *env, bk_cfg *cfg)
+{
+    load_cfg(env, cfg);
+    bk_limits *limits = bk_limits_new(cfg, NULL);
+    assert_non_null(limits);
+    return limits;
+}
+
 /* Client k: 10.x.y.z, all distinct. */
 static struct sockaddr_in client(uint32_t k)
 {
@@ -37,9 +46,7 @@ static void test_full_table_keeps_rate_limits(void **state)
                                        {"BK_CLIENT_SLOTS", "64"},
                                        {NULL, NULL}};
     bk_cfg cfg;
-    load_cfg(env, &cfg);
-    bk_limits *limits = bk_limits_new(&cfg, NULL);
-    assert_non_null(limits);
+    bk_limits *limits = new_limits(env, &cfg);
     int n_open = 0;
     for (uint32_t k = 0; k < N_CLIENTS; k++) {
         struct sockaddr_in addr = client(k);
@@ -60,9 +67,7 @@ static void test_full_table_keeps_connection_caps(void **state)
                                        {"BK_CLIENT_SLOTS", "64"},
                                        {NULL, NULL}};
     bk_cfg cfg;
-    load_cfg(env, &cfg);
-    bk_limits *limits = bk_limits_new(&cfg, NULL);
-    assert_non_null(limits);
+    bk_limits *limits = new_limits(env, &cfg);
     bk_limits_conn **conns = calloc(N_CLIENTS, sizeof(*conns));
     assert_non_null(conns);
     int n_over = 0;
@@ -142,9 +147,7 @@ static void test_forwarded_for(void **state)
                                        {"BK_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.1"},
                                        {NULL, NULL}};
     bk_cfg cfg;
-    load_cfg(env, &cfg);
-    bk_limits *limits = bk_limits_new(&cfg, NULL);
-    assert_non_null(limits);
+    bk_limits *limits = new_limits(env, &cfg);
     for (size_t k = 0; k < N_ELEMS(forwarded_cases); k++) {
         const forwarded_case *c = &forwarded_cases[k];
         size_t n = 0;
@@ -186,9 +189,7 @@ static void test_metrics_allowed(void **state)
             env[1] = env[2];
         }
         bk_cfg cfg;
-        load_cfg(env, &cfg);
-        bk_limits *limits = bk_limits_new(&cfg, NULL);
-        assert_non_null(limits);
+        bk_limits *limits = new_limits(env, &cfg);
         EXPECT_INT(cases[k].name, "allowed", bk_limits_metrics_allowed(limits, ip(cases[k].client)), cases[k].want);
         bk_limits_free(limits);
     }
